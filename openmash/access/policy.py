@@ -1,0 +1,128 @@
+from django.db.models import Exists, OuterRef, QuerySet
+
+from openmash.accounts.roles import Role
+from openmash.core.errors import Forbidden, NotFound
+from openmash.information_requests.models import InformationAnswer, InformationRequest, Restriction
+from openmash.people.models import Person
+from openmash.referrals.models import Referral
+
+# ---------------------------------------------------------------- predicates
+
+
+def is_hub_staff(user) -> bool:
+    return user.is_authenticated and user.is_active and user.role in (Role.MANAGER, Role.PRACTITIONER)
+
+
+def is_manager(user) -> bool:
+    return user.is_authenticated and user.is_active and user.role == Role.MANAGER
+
+
+def is_agency_rep(user) -> bool:
+    return user.is_authenticated and user.is_active and user.role == Role.AGENCY_REP and user.agency_id is not None
+
+
+def is_administrator(user) -> bool:
+    return user.is_authenticated and user.is_active and user.role == Role.ADMINISTRATOR
+
+
+def can_record_referral(user) -> bool:
+    return is_hub_staff(user)
+
+
+def can_search_people(user) -> bool:
+    return is_hub_staff(user)
+
+
+def can_triage(user) -> bool:
+    return is_manager(user)
+
+
+def can_decide(user) -> bool:
+    return is_manager(user)
+
+
+def can_answer(user, request: InformationRequest) -> bool:
+    return is_agency_rep(user) and request.agency_id == user.agency_id
+
+
+def can_see_answer(user, answer: InformationAnswer) -> bool:
+    """Hub staff see answers, except that "MASH manager only" ones are for managers alone; an agency
+    representative sees only their own agency's answers."""
+    if is_agency_rep(user):
+        return answer.request.agency_id == user.agency_id
+    if is_manager(user):
+        return True
+    if is_hub_staff(user):
+        return answer.restriction != Restriction.MANAGER_ONLY
+    return False
+
+
+# ---------------------------------------------------------------- scoped querysets
+
+
+def referrals_visible_to(user) -> QuerySet[Referral]:
+    if is_hub_staff(user):
+        return Referral.objects.all()
+    if is_agency_rep(user):
+        mine = InformationRequest.objects.filter(referral=OuterRef("pk"), agency_id=user.agency_id)
+        return Referral.objects.filter(Exists(mine))
+    return Referral.objects.none()
+
+
+def requests_visible_to(user) -> QuerySet[InformationRequest]:
+    if is_hub_staff(user):
+        return InformationRequest.objects.all()
+    if is_agency_rep(user):
+        return InformationRequest.objects.filter(agency_id=user.agency_id)
+    return InformationRequest.objects.none()
+
+
+def people_visible_to(user) -> QuerySet[Person]:
+    """Hub staff may look anyone up; agency representatives see people only inside a request."""
+    if is_hub_staff(user):
+        return Person.objects.all()
+    return Person.objects.none()
+
+
+# ---------------------------------------------------------------- access helpers
+
+
+def access_referral(*, user, reference: str, for_update: bool = False) -> Referral:
+    qs = referrals_visible_to(user)
+    if for_update:
+        qs = qs.select_for_update()
+    referral = qs.filter(reference=reference).first()
+    if referral is None:
+        raise NotFound(f"No referral {reference} that you can see")
+    return referral
+
+
+def access_information_request(*, user, request_id, for_update: bool = False) -> InformationRequest:
+    try:
+        request_id = int(request_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such information request") from None
+    qs = requests_visible_to(user).select_related("referral", "agency")
+    if for_update:
+        qs = qs.select_for_update(of=("self",))
+    request = qs.filter(pk=request_id).first()
+    if request is None:
+        raise NotFound("No such information request that you can see")
+    return request
+
+
+def access_person(*, user, person_id) -> Person:
+    try:
+        person_id = int(person_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such person") from None
+    person = people_visible_to(user).filter(pk=person_id).first()
+    if person is None:
+        raise NotFound("No such person that you can see")
+    return person
+
+
+def require(allowed: bool, message: str = "You do not have permission to do this"):
+    """For actions on a record the user can already see: their role may not do this."""
+    if not allowed:
+        raise Forbidden(message)

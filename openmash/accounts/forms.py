@@ -1,0 +1,32 @@
+from django import forms
+
+from openmash.accounts.roles import Role
+
+
+class SignInForm(forms.Form):
+    username = forms.CharField(required=False)
+    password = forms.CharField(required=False, widget=forms.PasswordInput, strip=False)
+
+
+class UserForm(forms.Form):
+    username = forms.CharField(required=False)
+    first_name = forms.CharField(required=False)
+    last_name = forms.CharField(required=False)
+    email = forms.CharField(required=False)
+    job_title = forms.CharField(required=False)
+    role = forms.ChoiceField(choices=Role.choices, widget=forms.RadioSelect, error_messages={"required": "Select a role"})
+    agency = forms.ChoiceField(required=False)
+    is_active = forms.ChoiceField(choices=[("yes", "Yes"), ("no", "No – the account cannot sign in")], widget=forms.RadioSelect, initial="yes")
+    password = forms.CharField(required=False, widget=forms.PasswordInput, strip=False)
+
+    def __init__(self, *args, agency_choices, creating: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].choices = [("", "No agency")] + agency_choices
+        self.creating = creating
+        if not creating:
+            del self.fields["username"]
+            del self.fields["password"]
+
+
+class PasswordForm(forms.Form):
+    password = forms.CharField(required=False, widget=forms.PasswordInput, strip=False)

@@ -1,0 +1,63 @@
+import hashlib
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+
+from openmash.accounts.roles import HUB_ROLES, Role
+from openmash.core import clock
+
+
+class User(AbstractUser):
+    """A person who signs in. Role and agency decide what they may see (see `openmash.access`)."""
+
+    role = models.CharField(max_length=20, choices=Role.choices)
+    agency = models.ForeignKey(
+        "agencies.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+    )
+    job_title = models.CharField(max_length=120, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    failed_sign_in_count = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    REQUIRED_FIELDS = ["email", "role"]
+
+    class Meta:
+        constraints = [
+            # An agency representative always belongs to an agency; nobody else needs one.
+            models.CheckConstraint(
+                condition=~Q(role=Role.AGENCY_REP) | Q(agency__isnull=False), name="agency_rep_has_agency"
+            ),
+        ]
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def is_hub_staff(self) -> bool:
+        return self.role in HUB_ROLES
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role == Role.MANAGER
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_until is not None and self.locked_until > clock.now()
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API. Only a hash is stored; the token is shown once, when made."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=80, blank=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8, help_text="The first characters, to tell tokens apart")
+    created_at = models.DateTimeField(default=clock.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()

@@ -1,0 +1,233 @@
+import datetime as dt
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+
+from openmash.access.policy import is_administrator, require
+from openmash.accounts.models import ApiToken, User
+from openmash.accounts.roles import Role
+from openmash.agencies.models import Agency
+from openmash.audit.services import audit_record
+from openmash.core import clock
+from openmash.core.errors import Collector, InvalidInput
+
+SIGN_IN_FAILED = "Enter a correct username and password"
+
+
+class AccountLocked(InvalidInput):
+    pass
+
+
+def account_sign_in(*, request, username: str, password: str) -> User:
+    """Check a username and password; count failures and lock the account after too many.
+
+    The same message is given for an unknown username and a wrong password, so sign-in cannot be
+    used to find out who has an account. A locked account says so (the owner needs to know to call
+    the service desk), but only once the right password has been given.
+    """
+    username = (username or "").strip()
+    if not username or not password:
+        errors = Collector()
+        if not username:
+            errors.add("username", "Enter your username")
+        if not password:
+            errors.add("password", "Enter your password")
+        errors.raise_if_any()
+    user = authenticate(request, username=username, password=password)
+    if user is not None:
+        with transaction.atomic():
+            User.objects.filter(pk=user.pk).update(failed_sign_in_count=0, locked_until=None)
+            audit_record(user=user, action="account.sign_in", object_type="user", object_id=user.pk)
+        return user
+
+    account = User.objects.filter(username=username).first()
+    if account is None:
+        raise InvalidInput.single("username", SIGN_IN_FAILED)
+    with transaction.atomic():
+        User.objects.filter(pk=account.pk).update(failed_sign_in_count=F("failed_sign_in_count") + 1)
+        account.refresh_from_db(fields=["failed_sign_in_count", "locked_until"])
+        newly_locked = False
+        if account.failed_sign_in_count >= settings.OPENMASH_LOCKOUT_THRESHOLD and not account.is_locked:
+            locked_until = clock.now() + dt.timedelta(minutes=settings.OPENMASH_LOCKOUT_MINUTES)
+            User.objects.filter(pk=account.pk).update(locked_until=locked_until, failed_sign_in_count=0)
+            newly_locked = True
+        audit_record(
+            user=None,
+            action="account.sign_in_failed",
+            object_type="user",
+            object_id=account.pk,
+            details={"username": username, "locked": newly_locked or account.is_locked},
+        )
+    if account.is_locked or newly_locked:
+        if account.check_password(password):
+            raise AccountLocked.single(
+                "username",
+                f"This account is locked after {settings.OPENMASH_LOCKOUT_THRESHOLD} failed attempts. "
+                f"Try again in {settings.OPENMASH_LOCKOUT_MINUTES} minutes, or ask an administrator to unlock it",
+            )
+    raise InvalidInput.single("username", SIGN_IN_FAILED)
+
+
+def account_sign_out_recorded(*, user, reason: str):
+    audit_record(user=user, action="account.sign_out", object_type="user", object_id=user.pk, details={"reason": reason})
+
+
+def api_token_create(*, user: User, name: str = "", created_by=None) -> str:
+    """Make a new API token for `user` and return it. Only its hash is kept."""
+    key = "om_" + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        token = ApiToken.objects.create(user=user, name=name[:80], key_hash=ApiToken.hash_key(key), prefix=key[:8])
+        audit_record(
+            user=created_by,
+            action="api_token.create",
+            object_type="api_token",
+            object_id=token.pk,
+            details={"for_user": user.username},
+        )
+    return key
+
+
+def api_token_authenticate(*, key: str) -> User | None:
+    if not key or not key.startswith("om_"):
+        return None
+    token = (
+        ApiToken.objects.select_related("user", "user__agency")
+        .filter(key_hash=ApiToken.hash_key(key), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    now = clock.now()
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
+        # Recorded coarsely so that a busy integration does not write on every call.
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+# ------------------------------------------------------------------ administration of users
+
+USERNAME_MAX = 150
+
+
+def _validate_user_fields(*, username, first_name, last_name, email, role, agency, errors: Collector, existing=None):
+    if not username:
+        errors.add("username", "Enter a username")
+    elif len(username) > USERNAME_MAX or not all(c.isalnum() or c in "@.+-_" for c in username):
+        errors.add("username", "Username must be 150 characters or fewer: letters, digits and @ . + - _ only")
+    elif User.objects.filter(username__iexact=username).exclude(pk=getattr(existing, "pk", None)).exists():
+        errors.add("username", "A user with this username already exists")
+    if not first_name:
+        errors.add("first_name", "Enter a first name")
+    elif len(first_name) > 150:
+        errors.add("first_name", "First name must be 150 characters or fewer")
+    if not last_name:
+        errors.add("last_name", "Enter a last name")
+    elif len(last_name) > 150:
+        errors.add("last_name", "Last name must be 150 characters or fewer")
+    if not email or "@" not in email or len(email) > 254:
+        errors.add("email", "Enter an email address in the correct format, like name@example.gov.uk")
+    if role not in Role.values:
+        errors.add("role", "Select a role")
+    elif role == Role.AGENCY_REP and agency is None:
+        errors.add("agency", "Select the agency this representative works for")
+
+
+def _agency_or_error(agency_code: str, errors: Collector) -> Agency | None:
+    if not agency_code:
+        return None
+    agency = Agency.objects.filter(code=agency_code).first()
+    if agency is None:
+        errors.add("agency", "Select an agency from the list")
+    return agency
+
+
+def user_create(
+    *, user, username: str, first_name: str, last_name: str, email: str, role: str, agency_code: str = "",
+    job_title: str = "", password: str,
+) -> User:
+    require(is_administrator(user), "Only an administrator can manage users")
+    errors = Collector()
+    username, first_name, last_name, email = (v.strip() for v in (username, first_name, last_name, email))
+    agency = _agency_or_error(agency_code, errors)
+    _validate_user_fields(
+        username=username, first_name=first_name, last_name=last_name, email=email, role=role, agency=agency,
+        errors=errors,
+    )
+    if len(job_title) > 120:
+        errors.add("job_title", "Job title must be 120 characters or fewer")
+    candidate = User(username=username, first_name=first_name, last_name=last_name, email=email)
+    if not password:
+        errors.add("password", "Enter a password")
+    else:
+        try:
+            validate_password(password, candidate)
+        except ValidationError as exc:
+            for message in exc.messages:
+                errors.add("password", message)
+    errors.raise_if_any()
+    with transaction.atomic():
+        new = User(
+            username=username, first_name=first_name, last_name=last_name, email=email, role=role,
+            agency=agency, job_title=job_title.strip(),
+        )
+        new.set_password(password)
+        new.save()
+        audit_record(
+            user=user, action="user.create", object_type="user", object_id=new.pk,
+            details={"username": username, "role": role, "agency": agency.code if agency else ""},
+        )
+    return new
+
+
+def user_update(
+    *, user, target: User, first_name: str, last_name: str, email: str, role: str, agency_code: str = "",
+    job_title: str = "", is_active: bool = True,
+) -> User:
+    require(is_administrator(user), "Only an administrator can manage users")
+    errors = Collector()
+    first_name, last_name, email = (v.strip() for v in (first_name, last_name, email))
+    agency = _agency_or_error(agency_code, errors)
+    _validate_user_fields(
+        username=target.username, first_name=first_name, last_name=last_name, email=email, role=role,
+        agency=agency, errors=errors, existing=target,
+    )
+    if target.pk == user.pk and (not is_active or role != Role.ADMINISTRATOR):
+        errors.add("role", "You cannot remove your own administrator access; ask another administrator")
+    errors.raise_if_any()
+    before = {"role": target.role, "agency": target.agency.code if target.agency_id else "", "active": target.is_active}
+    with transaction.atomic():
+        target.first_name, target.last_name, target.email = first_name, last_name, email
+        target.role, target.agency, target.job_title, target.is_active = role, agency, job_title.strip(), is_active
+        target.save()
+        audit_record(
+            user=user, action="user.update", object_type="user", object_id=target.pk,
+            details={"before": before, "after": {"role": role, "agency": agency_code, "active": is_active}},
+        )
+    return target
+
+
+def user_unlock(*, user, target: User) -> User:
+    require(is_administrator(user), "Only an administrator can manage users")
+    with transaction.atomic():
+        User.objects.filter(pk=target.pk).update(locked_until=None, failed_sign_in_count=0)
+        audit_record(user=user, action="user.unlock", object_type="user", object_id=target.pk)
+    target.refresh_from_db()
+    return target
+
+
+def user_set_password(*, user, target: User, password: str) -> User:
+    require(is_administrator(user), "Only an administrator can manage users")
+    try:
+        validate_password(password, target)
+    except ValidationError as exc:
+        raise InvalidInput(exc.messages[0], errors={"password": exc.messages}) from None
+    with transaction.atomic():
+        target.set_password(password)
+        target.save(update_fields=["password"])
+        audit_record(user=user, action="user.set_password", object_type="user", object_id=target.pk)
+    return target

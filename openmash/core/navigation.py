@@ -1,0 +1,31 @@
+"""The service navigation for each role (what a user can reach from every page)."""
+
+from django.urls import reverse
+
+from openmash.access.policy import can_record_referral, is_administrator, is_agency_rep, is_hub_staff
+
+
+def navigation(request) -> list[dict]:
+    user = request.user
+    items: list[tuple[str, str]] = []
+    if is_hub_staff(user):
+        items.append(("Open referrals", reverse("referrals:dashboard")))
+        items.append(("Triage queue", reverse("referrals:dashboard") + "?status=awaiting_triage"))
+        if can_record_referral(user):
+            items.append(("Record a referral", reverse("referrals:new-start")))
+        items.append(("Find a person", reverse("people:search")))
+    if is_agency_rep(user):
+        items.append(("Information requests", reverse("information_requests:list")))
+    if is_administrator(user):
+        items.append(("Agencies", reverse("agencies:list")))
+        items.append(("Users", reverse("accounts:user-list")))
+        items.append(("Clock policy", reverse("referrals:clock-policy")))
+    full = request.get_full_path()
+    path = request.path
+    best = None
+    for text, href in items:
+        # The most specific item that matches the current page is the active one.
+        if full == href or (("?" not in href) and path.startswith(href) and href != "/"):
+            if best is None or len(href) > len(best):
+                best = href
+    return [{"href": href, "text": text, "active": href == best} for text, href in items]

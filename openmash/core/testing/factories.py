@@ -1,0 +1,79 @@
+"""Builders for tests: referrals in a given state, made through the real services."""
+
+import datetime as dt
+
+from openmash.core import clock
+from openmash.information_requests.models import InformationRequest
+from openmash.information_requests.services import AnswerInput, information_request_answer
+from openmash.people.services import NewPerson
+from openmash.referrals.services import (
+    AdultEntry,
+    DecisionInput,
+    PersonRef,
+    ReferralInput,
+    decision_record,
+    referral_create,
+    referral_triage,
+)
+
+
+def referral_input(**overrides) -> ReferralInput:
+    """A complete, valid referral: two siblings and their mother, received an hour ago."""
+    data = ReferralInput(
+        received_at=clock.now() - dt.timedelta(hours=1),
+        source="2A",
+        referrer_name="Helen Marsh",
+        referrer_role="Designated safeguarding lead",
+        referrer_organisation="Oakfield Primary",
+        referrer_phone="020 7946 0123",
+        children=[
+            PersonRef(new=NewPerson(given_name="Jayden", family_name="Smith", date_of_birth=dt.date(2018, 7, 3), sex="M", postcode="SE15 4AB", address_line_1="14 Alder Road")),
+            PersonRef(new=NewPerson(given_name="Tyler", family_name="Smith", date_of_birth=dt.date(2020, 2, 1), sex="M", postcode="SE15 4AB", address_line_1="14 Alder Road")),
+        ],
+        adults=[
+            AdultEntry(
+                person=PersonRef(new=NewPerson(given_name="Kerry", family_name="Smith", date_of_birth=dt.date(1994, 5, 5), sex="F")),
+                relationships={0: "mother", 1: "mother"},
+            )
+        ],
+        concern_categories=["neglect"],
+        concern_narrative="Coming to school hungry.",
+        family_informed="yes",
+        consent="given",
+    )
+    for key, value in overrides.items():
+        setattr(data, key, value)
+    return data
+
+
+def make_referral(users, **overrides):
+    return referral_create(user=users["practitioner"], data=referral_input(**overrides))
+
+
+def make_triaged(users, rating="red", agencies=None, **overrides):
+    referral = make_referral(users, **overrides)
+    referral_triage(user=users["manager"], referral=referral, rating=rating, rationale="Because.", agency_codes=agencies)
+    referral.refresh_from_db()
+    return referral
+
+
+def answer(users, referral, code, outcome="held", **fields):
+    request = InformationRequest.objects.get(referral=referral, agency__code=code)
+    data = AnswerInput(outcome=outcome, summary=fields.pop("summary", "Known to us." if outcome == "held" else ""), **fields)
+    if outcome == "declined" and not data.decline_reason:
+        data.decline_reason = "Not proportionate."
+    return information_request_answer(user=users[f"{code}-rep"], request=request, data=data)
+
+
+def decide(users, referral, outcome="nfa", **fields):
+    children = list(referral.people.filter(kind="child").values_list("person_id", flat=True))
+    data = DecisionInput(
+        outcomes={pid: outcome for pid in children},
+        rationale=fields.pop("rationale", "Enough is known."),
+        threshold_level=fields.pop("threshold_level", 2),
+        early_decision_reason=fields.pop("early_decision_reason", "Deciding now."),
+        referrer_informed=fields.pop("referrer_informed", "yes"),
+        referrer_informed_method=fields.pop("referrer_informed_method", "phone"),
+        **fields,
+    )
+    return decision_record(user=users["manager"], referral=referral, data=data)

@@ -1,0 +1,60 @@
+"""Reads for information requests: an agency's worklist and the summary an agency needs to search."""
+
+from dataclasses import dataclass
+
+from openmash.access.policy import access_information_request, can_answer, can_see_answer, requests_visible_to
+from openmash.audit.services import audit_record
+from openmash.information_requests.models import InformationAnswer, InformationRequest, RequestStatus
+from openmash.people.selectors import Household, referral_household
+from openmash.referrals.codes import ConcernCategory
+
+
+def agency_requests(*, user, status: str | None = RequestStatus.OPEN, limit: int = 500) -> list[InformationRequest]:
+    """The user's agency's requests, soonest due first (an agency representative's worklist)."""
+    qs = requests_visible_to(user).select_related("referral", "agency")
+    if status:
+        qs = qs.filter(status=status)
+    order = ["due_at", "id"] if status == RequestStatus.OPEN else ["-requested_at", "-id"]
+    rows = list(qs.order_by(*order)[:limit])
+    audit_record(
+        user=user, action="information_request.list", object_type="information_request",
+        details={"status": status or "all", "count": len(rows)},
+    )
+    return rows
+
+
+@dataclass
+class RequestPage:
+    request: InformationRequest
+    household: Household
+    concerns: list[str]
+    answers: list[InformationAnswer]
+    can_answer: bool
+
+
+def request_page(*, user, request_id) -> RequestPage:
+    """What an agency needs to search its own systems: the children, adults, addresses and concerns —
+    not other agencies' answers, and not who made the referral. Audited as a view."""
+    request = access_information_request(user=user, request_id=request_id)
+    referral = request.referral
+    household = referral_household(referral)
+    answers = [
+        a
+        for a in InformationAnswer.objects.filter(request=request).select_related("answered_by", "request").order_by("version")
+        if can_see_answer(user, a)
+    ]
+    audit_record(
+        user=user, action="information_request.view", object_type="information_request", object_id=request.pk,
+        referral_reference=referral.reference,
+    )
+    return RequestPage(
+        request=request,
+        household=household,
+        concerns=[ConcernCategory(c).label for c in referral.concerns.values_list("category", flat=True)],
+        answers=answers,
+        can_answer=can_answer(user, request) and request.status != RequestStatus.NOT_NEEDED,
+    )
+
+
+def request_for_action(*, user, request_id) -> InformationRequest:
+    return access_information_request(user=user, request_id=request_id)

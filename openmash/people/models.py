@@ -1,0 +1,137 @@
+from django.db import models
+from django.db.models import Q
+
+from openmash.core.models import TimeStampedModel
+from openmash.people.codes import Ethnicity, InvolvementRole, InvolvementSource, RelationshipKind, Sex
+from openmash.people.identifiers import format_nhs_number, normalise_name
+
+
+class Person(TimeStampedModel):
+    """A child or adult known to the hub. One row per real person once matching has confirmed it.
+
+    Names are kept as given (for display) and normalised (for search). Identifiers are stored only
+    after their check digit/letter has been validated (see `identifiers.py`).
+    """
+
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    given_name_norm = models.CharField(max_length=100, db_index=True, editable=False)
+    family_name_norm = models.CharField(max_length=100, db_index=True, editable=False)
+    date_of_birth = models.DateField(null=True, blank=True, db_index=True)
+    sex = models.CharField(max_length=1, choices=Sex.choices, default=Sex.UNKNOWN)
+    ethnicity = models.CharField(max_length=4, choices=Ethnicity.choices, default=Ethnicity.NOBT)
+    nhs_number = models.CharField(max_length=10, blank=True, db_index=True)
+    upn = models.CharField("UPN", max_length=13, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["family_name", "given_name", "id"]
+        indexes = [models.Index(fields=["family_name_norm", "given_name_norm"])]
+
+    def __str__(self):
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}".strip()
+
+    @property
+    def initials(self) -> str:
+        return "".join(part[0].upper() for part in (self.given_name, self.family_name) if part)
+
+    @property
+    def nhs_number_display(self) -> str:
+        return format_nhs_number(self.nhs_number)
+
+    def set_names(self, given_name: str, family_name: str):
+        self.given_name = given_name.strip()
+        self.family_name = family_name.strip()
+        self.given_name_norm = normalise_name(self.given_name)
+        self.family_name_norm = normalise_name(self.family_name)
+
+
+class PersonName(models.Model):
+    """Other names a person is known by: aliases, previous names, nicknames."""
+
+    class Kind(models.TextChoices):
+        ALIAS = "alias", "Also known as"
+        PREVIOUS = "previous", "Previous name"
+        PREFERRED = "preferred", "Preferred name"
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="other_names")
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.ALIAS)
+    given_name = models.CharField(max_length=100, blank=True)
+    family_name = models.CharField(max_length=100, blank=True)
+    given_name_norm = models.CharField(max_length=100, db_index=True, editable=False, blank=True)
+    family_name_norm = models.CharField(max_length=100, db_index=True, editable=False, blank=True)
+
+    def __str__(self):
+        return f"{self.given_name} {self.family_name}".strip()
+
+
+class Address(TimeStampedModel):
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="addresses")
+    line_1 = models.CharField(max_length=120)
+    line_2 = models.CharField(max_length=120, blank=True)
+    town = models.CharField(max_length=80, blank=True)
+    postcode = models.CharField(max_length=8, blank=True, db_index=True)
+    is_current = models.BooleanField(default=True)
+    from_date = models.DateField(null=True, blank=True)
+    to_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-is_current", "-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(to_date__isnull=True) | Q(from_date__isnull=True) | Q(to_date__gte=models.F("from_date")),
+                name="address_dates_in_order",
+            )
+        ]
+
+    def __str__(self):
+        return ", ".join(p for p in (self.line_1, self.line_2, self.town, self.postcode) if p)
+
+
+class Relationship(TimeStampedModel):
+    """How an adult relates to a child (mother, step-parent, private foster carer…).
+
+    Recorded from referrals; `source_referral` says which referral told us.
+    """
+
+    adult = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="relationships_as_adult")
+    child = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="relationships_as_child")
+    kind = models.CharField(max_length=24, choices=RelationshipKind.choices)
+    parental_responsibility = models.BooleanField(null=True, blank=True)
+    source_referral = models.ForeignKey(
+        "referrals.Referral", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["adult", "child", "kind"], name="one_relationship_of_a_kind"),
+            models.CheckConstraint(condition=~Q(adult=models.F("child")), name="relationship_not_to_self"),
+        ]
+
+
+class Involvement(TimeStampedModel):
+    """An agency or practitioner involved with a person: who knows this child (DESIGN.md §1.11)."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="involvements")
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="involvements")
+    service = models.CharField(max_length=120, blank=True)
+    practitioner_name = models.CharField(max_length=120, blank=True)
+    practitioner_contact = models.CharField(max_length=200, blank=True)
+    role = models.CharField(max_length=32, choices=InvolvementRole.choices, default=InvolvementRole.OTHER)
+    is_lead = models.BooleanField(default=False)
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+    source = models.CharField(max_length=20, choices=InvolvementSource.choices, default=InvolvementSource.RECORDED)
+    source_id = models.CharField(max_length=64, blank=True, help_text="The agency's own id for this involvement")
+
+    class Meta:
+        ordering = ["-is_lead", "agency__sort_order", "-start_date"]
+
+    @property
+    def is_current(self) -> bool:
+        from openmash.core import clock
+
+        return self.end_date is None or self.end_date >= clock.local_today()
