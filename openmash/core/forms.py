@@ -100,16 +100,20 @@ def parse_time(text: str) -> dt.time | None:
     return dt.time(hour, minute)
 
 
-class GovukTimeField(forms.CharField):
+class GovukTimeField(forms.Field):
+    """A time of day typed as text (GOV.UK has no time component): 9:30am, 14:30, midday."""
+
     def __init__(self, *, label_text: str, **kwargs):
         self.label_text = label_text
-        super().__init__(max_length=20, **kwargs)
+        super().__init__(**kwargs)
 
     def to_python(self, value):
-        value = super().to_python(value)
+        if isinstance(value, dt.time):
+            return value
+        value = (value or "").strip()
         if not value:
             return None
-        parsed = parse_time(value)
+        parsed = parse_time(value) if len(value) <= 20 else None
         if parsed is None:
             raise forms.ValidationError(f"Enter {self.label_text.lower()} as a real time, like 9:30am or 14:30")
         return parsed

@@ -94,8 +94,9 @@ def _draft(request):
     return drafts.get(request.session, request.user)
 
 
-def _next_or(request, default: str):
-    return redirect("referrals:new-check") if request.GET.get("return") == "check" else redirect(default)
+def _next_or(request, default: str, **kwargs):
+    """Back to check-your-answers when the page was opened from there, else on to the next page."""
+    return redirect("referrals:new-check") if request.GET.get("return") == "check" else redirect(default, **kwargs)
 
 
 def _step_form(request, form, step):
