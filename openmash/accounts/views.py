@@ -18,7 +18,7 @@ def sign_in(request):
     next_url = request.GET.get("next") or request.POST.get("next") or ""
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         next_url = ""
-    form = SignInForm(request.POST or None)
+    form = SignInForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             user = services.account_sign_in(
@@ -52,7 +52,7 @@ def user_list(request):
 
 def user_create(request):
     selectors.require_user_admin(user=request.user)
-    form = UserForm(request.POST or None, agency_choices=_agency_choices(), creating=True)
+    form = UserForm(request.POST if request.method == "POST" else None, agency_choices=_agency_choices(), creating=True)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -76,7 +76,7 @@ def user_edit(request, user_id):
         "job_title": target.job_title, "role": target.role, "agency": target.agency.code if target.agency_id else "",
         "is_active": "yes" if target.is_active else "no",
     }
-    form = UserForm(request.POST or None, initial=initial, agency_choices=_agency_choices(), creating=False)
+    form = UserForm(request.POST if request.method == "POST" else None, initial=initial, agency_choices=_agency_choices(), creating=False)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -106,7 +106,7 @@ def user_unlock(request, user_id):
 
 def user_password(request, user_id):
     target = selectors.user_for_admin(user=request.user, user_id=user_id)
-    form = PasswordForm(request.POST or None)
+    form = PasswordForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.user_set_password(user=request.user, target=target, password=form.cleaned_data["password"] or "")

@@ -16,7 +16,7 @@ def agency_list(request):
 
 def agency_create(request):
     require(is_administrator(request.user), "Only an administrator can manage agencies")
-    form = AgencyForm(request.POST or None, creating=True)
+    form = AgencyForm(request.POST if request.method == "POST" else None, creating=True)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -38,7 +38,7 @@ def agency_edit(request, code):
         "name": agency.name, "duty_inbox_email": agency.duty_inbox_email, "sort_order": agency.sort_order,
         "active": "yes" if agency.active else "no",
     }
-    form = AgencyForm(request.POST or None, initial=initial, creating=False)
+    form = AgencyForm(request.POST if request.method == "POST" else None, initial=initial, creating=False)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -37,6 +37,7 @@ def environment(**options):
             "hub_name": settings.OPENMASH_HUB_NAME,
             "now": clock.now,
             "navigation": navigation,
+            "clock_words": formatting.clock_words,
         }
     )
     env.filters.update(

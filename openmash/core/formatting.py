@@ -82,3 +82,14 @@ def age_text(date_of_birth: dt.date | None, on: dt.date | None = None) -> str:
         return f"age {months} month{'s' if months != 1 else ''}"
     weeks = max((on - date_of_birth).days // 7, 0)
     return f"age {weeks} week{'s' if weeks != 1 else ''}"
+
+
+def clock_words(minutes: int, basis: str) -> str:
+    """A clock policy in words: `1 hour`, `4 hours`, `1.5 working hours`, `90 minutes`."""
+    kind = "working " if basis == "working" else ""
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} {kind}hour{'s' if hours != 1 else ''}"
+    if minutes < 60:
+        return f"{minutes} {kind}minutes"
+    return f"{minutes / 60:g} {kind}hours"

@@ -33,12 +33,11 @@ def accessibility(request):
 
 @login_not_required
 def healthz(request):
-    from django.db import connection
     from django.http import JsonResponse
 
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    from openmash.core.selectors import database_is_up
+
+    return JsonResponse({"status": "ok"} if database_is_up() else {"status": "database unavailable"}, status=200 if database_is_up() else 503)
 
 
 def page_not_found(request, exception=None):

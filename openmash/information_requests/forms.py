@@ -1,6 +1,6 @@
 from django import forms
 
-from openmash.information_requests.models import AnswerOutcome, Restriction
+from openmash.information_requests.codes import AnswerOutcome, Restriction
 
 
 class AnswerForm(forms.Form):

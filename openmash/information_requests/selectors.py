@@ -37,7 +37,7 @@ def request_page(*, user, request_id) -> RequestPage:
     not other agencies' answers, and not who made the referral. Audited as a view."""
     request = access_information_request(user=user, request_id=request_id)
     referral = request.referral
-    household = referral_household(referral)
+    household = referral_household(referral=referral)
     answers = [
         a
         for a in InformationAnswer.objects.filter(request=request).select_related("answered_by", "request").order_by("version")

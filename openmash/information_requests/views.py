@@ -1,17 +1,19 @@
 from django.contrib import messages
 from django.shortcuts import redirect, render
 
+from openmash.access.policy import can_answer, is_agency_rep, require
 from openmash.core.errors import InvalidInput, ServiceError
 from openmash.core.forms import apply_service_errors
 from openmash.core.views import render_form
 from openmash.information_requests import selectors, services
 from openmash.information_requests.forms import AnswerForm
-from openmash.information_requests.models import AnswerOutcome, RequestStatus, Restriction
+from openmash.information_requests.codes import AnswerOutcome, RequestStatus, Restriction
 
 TABS = {"open": RequestStatus.OPEN, "answered": RequestStatus.ANSWERED, "closed": RequestStatus.NOT_NEEDED}
 
 
 def request_list(request):
+    require(is_agency_rep(request.user), "This list is for agency representatives")
     tab = request.GET.get("status", "open")
     if tab not in TABS:
         tab = "open"
@@ -25,7 +27,9 @@ def request_list(request):
 
 def request_detail(request, request_id):
     page = selectors.request_page(user=request.user, request_id=request_id)
-    form = AnswerForm(request.POST or None, initial={"restriction": Restriction.NONE})
+    if request.method == "POST":
+        require(can_answer(request.user, page.request), "Only the agency's representatives can answer this request")
+    form = AnswerForm(request.POST if request.method == "POST" else None, initial={"restriction": Restriction.NONE})
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         if data["outcome"] == AnswerOutcome.NOT_KNOWN:

@@ -23,7 +23,7 @@ class Household:
         return self.relationships.get((adult.pk, child.pk), [])
 
 
-def referral_household(referral) -> Household:
+def referral_household(*, referral) -> Household:
     """The children and adults on a referral, with current addresses, other names and how they relate.
     Not access-checked: callers have already fetched the referral through `access_*`."""
     links = list(
@@ -54,7 +54,7 @@ class SearchCriteria:
         return not any((self.given_name, self.family_name, self.date_of_birth, self.postcode, self.nhs_number))
 
 
-def search_criteria_errors(criteria: SearchCriteria) -> dict[str, list[str]]:
+def search_criteria_errors(*, criteria: SearchCriteria) -> dict[str, list[str]]:
     """Normalise the criteria in place; report identifiers that cannot be valid."""
     errors: dict[str, list[str]] = {}
     for name, cleaner in (("nhs_number", clean_nhs_number), ("postcode", clean_postcode)):

@@ -36,7 +36,7 @@ def _length(errors: Collector, prefix: str, name: str, value: str, limit: int, l
         errors.add(f"{prefix}{name}", f"{label} must be {limit} characters or fewer")
 
 
-def new_person_validate(person: NewPerson, *, errors: Collector, prefix: str = "", as_child: bool, on: dt.date):
+def new_person_validate(*, person: NewPerson, errors: Collector, prefix: str = "", as_child: bool, on: dt.date):
     """Check and normalise a new person in place, adding messages to `errors` under `prefix`.
 
     `as_child` applies the rules for a child the referral is about: under 18 on the day the hub

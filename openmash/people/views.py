@@ -5,7 +5,7 @@ from openmash.core.errors import InvalidInput
 from openmash.core.forms import apply_service_errors
 from openmash.core.views import render_form
 from openmash.people import selectors
-from openmash.referrals.forms import PersonSearchForm
+from openmash.people.forms import PersonSearchForm
 
 
 def search(request):
@@ -15,7 +15,7 @@ def search(request):
     searched = bool(request.GET)
     if searched and form.is_valid():
         criteria = selectors.SearchCriteria(**form.cleaned_data)
-        problems = selectors.search_criteria_errors(criteria)
+        problems = selectors.search_criteria_errors(criteria=criteria)
         if problems:
             apply_service_errors(form, InvalidInput("", errors=problems))
         else:

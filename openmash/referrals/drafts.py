@@ -122,7 +122,7 @@ def to_input(draft: dict) -> ReferralInput:
 def errors_for_step(draft: dict, step: str) -> dict[str, list[str]]:
     """The service's verdict on the draft so far, limited to one page's fields."""
     try:
-        referral_validate(to_input(draft))
+        referral_validate(data=to_input(draft))
     except InvalidInput as exc:
         return {k: v for k, v in exc.errors.items() if step_of(k) == step}
     return {}
@@ -130,7 +130,7 @@ def errors_for_step(draft: dict, step: str) -> dict[str, list[str]]:
 
 def all_errors(draft: dict) -> dict[str, list[str]]:
     try:
-        referral_validate(to_input(draft))
+        referral_validate(data=to_input(draft))
     except InvalidInput as exc:
         return exc.errors
     return {}

@@ -1,7 +1,7 @@
 from django import forms
 
 from openmash.core.forms import GovukDateField, GovukTimeField
-from openmash.people.codes import Ethnicity, RelationshipKind, Sex
+from openmash.people.codes import RelationshipKind
 from openmash.referrals.codes import (
     ConcernCategory,
     ConsentStatus,
@@ -36,29 +36,6 @@ class ReferrerForm(forms.Form):
     referrer_organisation = forms.CharField(required=False)
     referrer_phone = forms.CharField(required=False)
     referrer_email = forms.CharField(required=False)
-
-
-class PersonSearchForm(forms.Form):
-    given_name = forms.CharField(required=False)
-    family_name = forms.CharField(required=False)
-    date_of_birth = GovukDateField(label_text="Date of birth", required=False)
-    postcode = forms.CharField(required=False)
-    nhs_number = forms.CharField(required=False)
-
-
-class NewPersonForm(forms.Form):
-    given_name = forms.CharField(required=False)
-    family_name = forms.CharField(required=False)
-    other_names = forms.CharField(required=False, widget=forms.Textarea)
-    date_of_birth = GovukDateField(label_text="Date of birth", required=False)
-    sex = forms.ChoiceField(choices=Sex.choices, widget=forms.RadioSelect, error_messages={"required": "Select the person's sex, or 'Not known'"})
-    ethnicity = forms.ChoiceField(choices=Ethnicity.choices, initial=Ethnicity.NOBT)
-    nhs_number = forms.CharField(required=False)
-    upn = forms.CharField(required=False)
-    address_line_1 = forms.CharField(required=False)
-    address_line_2 = forms.CharField(required=False)
-    town = forms.CharField(required=False)
-    postcode = forms.CharField(required=False)
 
 
 class RelationshipsForm(forms.Form):

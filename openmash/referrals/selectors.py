@@ -157,7 +157,7 @@ def referral_page(*, user, reference: str) -> ReferralPage:
     """Everything the referral page shows to this user; audited as a view of the referral."""
     referral = access_referral(user=user, reference=reference)
     referral = Referral.objects.select_related("created_by").get(pk=referral.pk)
-    household = referral_household(referral)
+    household = referral_household(referral=referral)
     rating_changes = list(referral.rating_changes.select_related("changed_by"))
     requests = _requests(user, referral)
     decision = Decision.objects.filter(referral=referral).select_related("decided_by").first()
@@ -207,7 +207,7 @@ def agencies_asked(*, referral: Referral) -> dict[str, InformationRequest]:
 
 def decision_context(*, referral: Referral) -> dict:
     """What the decision form shows: the children to decide for and what is still outstanding."""
-    household = referral_household(referral)
+    household = referral_household(referral=referral)
     requests = list(referral.requests.select_related("agency").order_by("agency__sort_order"))
     return {
         "children": household.children,

@@ -140,7 +140,7 @@ def _validate_people(data: ReferralInput, errors: Collector, on: dt.date) -> dic
                     errors.add(f"{prefix}person_id", "This person is already on the referral")
                 seen.add(ref.person_id)
             elif ref.new is not None:
-                new_person_validate(ref.new, errors=errors, prefix=prefix, as_child=kind == "children", on=on)
+                new_person_validate(person=ref.new, errors=errors, prefix=prefix, as_child=kind == "children", on=on)
             else:
                 errors.add(f"{prefix}person_id", "Choose an existing person or give the details of a new one")
     for i, adult in enumerate(data.adults):
@@ -157,7 +157,7 @@ def _validate_people(data: ReferralInput, errors: Collector, on: dt.date) -> dic
     return existing
 
 
-def referral_validate(data: ReferralInput) -> None:
+def referral_validate(*, data: ReferralInput) -> None:
     """All the checks `referral_create` makes, without writing; raises InvalidInput with every error."""
     errors = Collector()
     now = clock.now()
@@ -210,7 +210,7 @@ def _next_reference(received_at: dt.datetime) -> str:
     return f"{settings.OPENMASH_REFERENCE_PREFIX}-{year}-{number:06d}"
 
 
-def decision_due(received_at: dt.datetime) -> dt.datetime:
+def _decision_due(received_at: dt.datetime) -> dt.datetime:
     """Statute expects a decision within one working day of receipt."""
     return deadlines.add_working(received_at, deadlines.WORKDAY_MINUTES)
 
@@ -218,7 +218,7 @@ def decision_due(received_at: dt.datetime) -> dt.datetime:
 def referral_create(*, user, data: ReferralInput) -> Referral:
     """Record a referral with its children, adults, relationships and concerns — all or nothing."""
     require(can_record_referral(user), "Only MASH staff can record referrals")
-    referral_validate(data)
+    referral_validate(data=data)
     with transaction.atomic():
         reference = _next_reference(data.received_at)
         referral = Referral.objects.create(
@@ -236,7 +236,7 @@ def referral_create(*, user, data: ReferralInput) -> Referral:
             family_informed_notes=(data.family_informed_notes or "").strip(),
             consent=data.consent,
             consent_notes=data.consent_notes,
-            decision_due_at=decision_due(data.received_at),
+            decision_due_at=_decision_due(data.received_at),
             created_by=user,
         )
 
@@ -284,7 +284,7 @@ def referral_create(*, user, data: ReferralInput) -> Referral:
 # ------------------------------------------------------------------ clock policy
 
 
-def clock_policy_for(rating: str) -> tuple[int, str]:
+def clock_policy_for(*, rating: str) -> tuple[int, str]:
     """(minutes, basis) for a rating: the administrator's setting, or the default."""
     policy = ClockPolicy.objects.filter(rating=rating).first()
     if policy is not None:
@@ -293,7 +293,7 @@ def clock_policy_for(rating: str) -> tuple[int, str]:
 
 
 def request_due_at(*, rating: str, start: dt.datetime) -> dt.datetime:
-    minutes, basis = clock_policy_for(rating)
+    minutes, basis = clock_policy_for(rating=rating)
     return deadlines.due_at(start, minutes=minutes, basis=basis)
 
 
@@ -303,7 +303,7 @@ def clock_policy_ensure_defaults():
 
 
 def clock_policy_update(*, user, rating: str, minutes: int | None, basis: str) -> ClockPolicy:
-    """Change one rating's clock. Requests already sent keep their due times (ADR 0005)."""
+    """Change one rating's clock. Requests already sent keep their due times (docs/adr/0002-clocks.md)."""
     require(is_administrator(user), "Only an administrator can change the clock policy")
     errors = Collector()
     if rating not in Rating.values:

@@ -16,6 +16,7 @@ from openmash.access.policy import (
     can_search_people,
     can_triage,
     is_administrator,
+    is_hub_staff,
     require,
 )
 from openmash.agencies.selectors import agency_list
@@ -23,9 +24,10 @@ from openmash.core import clock
 from openmash.core.errors import Collector, InvalidInput, ServiceError
 from openmash.core.forms import apply_service_errors, london_datetime
 from openmash.core.views import render_form
-from openmash.information_requests.models import RequestStatus
+from openmash.information_requests.codes import RequestStatus
 from openmash.people import selectors as people_selectors
 from openmash.people.codes import RelationshipKind
+from openmash.people.forms import NewPersonForm, PersonSearchForm
 from openmash.people.services import NewPerson, new_person_validate
 from openmash.referrals import drafts, selectors, services
 from openmash.referrals.codes import (
@@ -43,8 +45,6 @@ from openmash.referrals.forms import (
     ConcernsForm,
     ConsentForm,
     DecisionForm,
-    NewPersonForm,
-    PersonSearchForm,
     ReceivedForm,
     ReferrerForm,
     RelationshipsForm,
@@ -62,6 +62,7 @@ def _require_recorder(request):
 
 
 def dashboard(request):
+    require(is_hub_staff(request.user), "Referral lists are for MASH staff")
     status = request.GET.get("status") or ""
     if status not in ReferralStatus.values:
         status = ""
@@ -128,7 +129,7 @@ def new_received(request):
         "received_time": draft.get("received_time", "")[:5],
         "source": draft.get("source", ""),
     }
-    form = ReceivedForm(request.POST or None, initial=initial)
+    form = ReceivedForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         day, time = form.cleaned_data["received_date"], form.cleaned_data["received_time"]
         _, problem = london_datetime(day, time)
@@ -144,7 +145,7 @@ def new_received(request):
 
 def new_referrer(request):
     draft = _draft(request)
-    form = ReferrerForm(request.POST or None, initial=draft.get("referrer", {}))
+    form = ReferrerForm(request.POST if request.method == "POST" else None, initial=draft.get("referrer", {}))
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         if data["anonymous"] == "yes":
@@ -207,7 +208,7 @@ def new_person_search(request, kind):
     results = []
     if searched and form.is_valid():
         criteria = people_selectors.SearchCriteria(**form.cleaned_data)
-        problems = people_selectors.search_criteria_errors(criteria)
+        problems = people_selectors.search_criteria_errors(criteria=criteria)
         if problems:
             apply_service_errors(form, InvalidInput("", errors=problems))
         else:
@@ -253,14 +254,14 @@ def new_person_create(request, kind):
         raise Http404()
     draft = _draft(request)
     initial = {k: request.GET.get(k, "") for k in ("given_name", "family_name", "postcode", "nhs_number")}
-    form = NewPersonForm(request.POST or None, initial=initial)
+    form = NewPersonForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         data["other_names"] = [n for n in (data.get("other_names") or "").splitlines() if n.strip()]
         person = NewPerson(**data)
         errors = Collector()
         received_on = dt.date.fromisoformat(draft["received_date"]) if draft.get("received_date") else clock.local_today()
-        new_person_validate(person, errors=errors, as_child=kind == "child", on=received_on)
+        new_person_validate(person=person, errors=errors, as_child=kind == "child", on=received_on)
         if errors:
             apply_service_errors(form, InvalidInput("", errors=errors.errors))
         else:
@@ -309,7 +310,7 @@ def new_relationships(request, index):
     child_names = [(row["index"], row["person"].given_name + " " + row["person"].family_name) for row in children]
     initial = {f"child_{k}": v for k, v in adult.get("relationships", {}).items()}
     initial.update({f"pr_{k}": v for k, v in adult.get("parental_responsibility", {}).items()})
-    form = RelationshipsForm(request.POST or None, initial=initial, children=child_names)
+    form = RelationshipsForm(request.POST if request.method == "POST" else None, initial=initial, children=child_names)
     if request.method == "POST" and form.is_valid():
         adult["relationships"] = {str(p): form.cleaned_data[f"child_{p}"] for p, _ in child_names}
         adult["parental_responsibility"] = {str(p): form.cleaned_data[f"pr_{p}"] for p, _ in child_names if form.cleaned_data.get(f"pr_{p}")}
@@ -326,7 +327,7 @@ def new_relationships(request, index):
 def new_concerns(request):
     draft = _draft(request)
     initial = {"concern_categories": draft.get("concern_categories", []), "concern_narrative": draft.get("concern_narrative", "")}
-    form = ConcernsForm(request.POST or None, initial=initial)
+    form = ConcernsForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         draft.update(form.cleaned_data)
         drafts.save(request.session, draft)
@@ -338,7 +339,7 @@ def new_concerns(request):
 def new_consent(request):
     draft = _draft(request)
     initial = {k: draft.get(k, "") for k in ("family_informed", "family_informed_notes", "consent", "consent_notes")}
-    form = ConsentForm(request.POST or None, initial=initial)
+    form = ConsentForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         draft.update(form.cleaned_data)
         drafts.save(request.session, draft)
@@ -395,6 +396,7 @@ def new_check(request):
 
 
 def new_done(request, reference):
+    _require_recorder(request)
     referral = selectors.referral_for_action(user=request.user, reference=reference)
     return render(request, "referrals/new/done.html", {"title": "Referral recorded", "referral": referral})
 
@@ -422,7 +424,7 @@ def triage(request, reference):
     choices = [(a.code, a.name) for a in agencies]
     # First rating: every active agency is asked unless unticked. Re-rating: only agencies added now.
     initial = {"rating": referral.rating or None, "agencies": [] if already else [a.code for a in agencies]}
-    form = TriageForm(request.POST or None, initial=initial, agency_choices=choices)
+    form = TriageForm(request.POST if request.method == "POST" else None, initial=initial, agency_choices=choices)
     if request.method == "POST" and form.is_valid():
         codes = form.cleaned_data["agencies"]
         try:
@@ -449,7 +451,7 @@ def decision(request, reference):
     referral = selectors.referral_for_action(user=request.user, reference=reference)
     require(can_decide(request.user), "Only a MASH manager can record the decision")
     context = selectors.decision_context(referral=referral)
-    form = DecisionForm(request.POST or None, children=context["children"])
+    form = DecisionForm(request.POST if request.method == "POST" else None, children=context["children"])
     if request.method == "POST" and form.is_valid():
         data = services.DecisionInput(
             outcomes={c.pk: form.cleaned_data[f"outcome_{c.pk}"] for c in context["children"]},
@@ -488,7 +490,7 @@ def clock_policy_edit(request, rating):
     if rating not in Rating.values:
         raise Http404()
     current = {r: (m, b) for r, m, b in selectors.clock_policies()}[rating]
-    form = ClockPolicyForm(request.POST or None, initial={"hours": Decimal(current[0]) / 60, "basis": current[1]})
+    form = ClockPolicyForm(request.POST if request.method == "POST" else None, initial={"hours": Decimal(current[0]) / 60, "basis": current[1]})
     if request.method == "POST" and form.is_valid():
         hours = form.cleaned_data["hours"]
         try:

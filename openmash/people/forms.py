@@ -1,0 +1,27 @@
+from django import forms
+
+from openmash.core.forms import GovukDateField
+from openmash.people.codes import Ethnicity, Sex
+
+
+class PersonSearchForm(forms.Form):
+    given_name = forms.CharField(required=False)
+    family_name = forms.CharField(required=False)
+    date_of_birth = GovukDateField(label_text="Date of birth", required=False)
+    postcode = forms.CharField(required=False)
+    nhs_number = forms.CharField(required=False)
+
+
+class NewPersonForm(forms.Form):
+    given_name = forms.CharField(required=False)
+    family_name = forms.CharField(required=False)
+    other_names = forms.CharField(required=False, widget=forms.Textarea)
+    date_of_birth = GovukDateField(label_text="Date of birth", required=False)
+    sex = forms.ChoiceField(choices=Sex.choices, widget=forms.RadioSelect, error_messages={"required": "Select the person's sex, or 'Not known'"})
+    ethnicity = forms.ChoiceField(choices=Ethnicity.choices, initial=Ethnicity.NOBT)
+    nhs_number = forms.CharField(required=False)
+    upn = forms.CharField(required=False)
+    address_line_1 = forms.CharField(required=False)
+    address_line_2 = forms.CharField(required=False)
+    town = forms.CharField(required=False)
+    postcode = forms.CharField(required=False)

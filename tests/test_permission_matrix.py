@@ -1,0 +1,145 @@
+"""Every route × every role × own/other agency → the expected answer (issue 2, DESIGN.md §2).
+
+The matrix is complete by construction: `test_every_route_is_in_the_matrix` fails when a route is
+added without deciding who may use it.
+
+Roles: anonymous, manager, practitioner, rep_own (police: its agency has a request on the
+referral), rep_other (education: its agency has none), analyst, admin, ig (information governance).
+GET is tried on every route; POST with an empty body on every route that accepts POST.
+"""
+
+import pytest
+from django.urls import URLResolver, get_resolver
+
+from openmash.core.testing.factories import make_triaged
+
+ROLES = ["anonymous", "manager", "practitioner", "rep_own", "rep_other", "analyst", "admin", "ig"]
+USERNAMES = {
+    "manager": "manager", "practitioner": "practitioner", "rep_own": "police-rep", "rep_other": "education-rep",
+    "analyst": "analyst", "admin": "admin", "ig": "ig",
+}
+LOGIN = 302  # anonymous visitors are sent to sign in
+
+
+def statuses(default=None, **by_role):
+    """Expected status per role: `default` for roles not named."""
+    return {role: by_role.get(role, default) for role in ROLES}
+
+
+HUB_ONLY = statuses(403, anonymous=LOGIN, manager=200, practitioner=200)
+HUB_ONLY_POST = statuses(403, anonymous=LOGIN, manager=400, practitioner=400)
+ADMIN_ONLY = statuses(403, anonymous=LOGIN, admin=200)
+ADMIN_ONLY_POST = statuses(403, anonymous=LOGIN, admin=400)
+CASE_OBJECT = statuses(404, anonymous=LOGIN, manager=200, practitioner=200)
+
+# route name → (url kwargs, GET expectations, POST expectations or None when POST is not accepted)
+MATRIX = {
+    "core:home": ({}, statuses(302, anonymous=LOGIN, analyst=200, ig=200), None),
+    "core:accessibility": ({}, statuses(200), None),
+    "core:keep-alive": ({}, statuses(204, anonymous=LOGIN), None),
+    "core:healthz": ({}, statuses(200), None),
+    "accounts:sign-in": ({}, statuses(200), statuses(400)),
+    "accounts:sign-out": ({}, statuses(405, anonymous=LOGIN), statuses(302)),
+    "accounts:user-list": ({}, ADMIN_ONLY, None),
+    "accounts:user-create": ({}, ADMIN_ONLY, ADMIN_ONLY_POST),
+    "accounts:user-edit": ({"user_id": "practitioner"}, ADMIN_ONLY, ADMIN_ONLY_POST),
+    "accounts:user-unlock": ({"user_id": "practitioner"}, statuses(405, anonymous=LOGIN), statuses(403, anonymous=LOGIN, admin=302)),
+    "accounts:user-password": ({"user_id": "practitioner"}, ADMIN_ONLY, ADMIN_ONLY_POST),
+    "referrals:dashboard": ({}, HUB_ONLY, None),
+    "referrals:new-start": ({}, HUB_ONLY, statuses(403, anonymous=LOGIN, manager=302, practitioner=302)),
+    "referrals:new-received": ({}, HUB_ONLY, HUB_ONLY_POST),
+    "referrals:new-referrer": ({}, HUB_ONLY, HUB_ONLY_POST),
+    "referrals:new-concerns": ({}, HUB_ONLY, HUB_ONLY_POST),
+    "referrals:new-consent": ({}, HUB_ONLY, HUB_ONLY_POST),
+    "referrals:new-check": ({}, HUB_ONLY, HUB_ONLY_POST),
+    "referrals:new-people": ({"kind": "child"}, HUB_ONLY, HUB_ONLY_POST),
+    "referrals:new-person-search": ({"kind": "child"}, HUB_ONLY, None),
+    "referrals:new-person-select": ({"kind": "child"}, statuses(405, anonymous=LOGIN), statuses(403, anonymous=LOGIN, manager=302, practitioner=302)),
+    "referrals:new-person-create": ({"kind": "adult"}, HUB_ONLY, HUB_ONLY_POST),
+    # Index 0 of an empty draft does not exist.
+    "referrals:new-person-remove": ({"kind": "child", "index": 0}, statuses(405, anonymous=LOGIN), statuses(403, anonymous=LOGIN, manager=404, practitioner=404)),
+    "referrals:new-relationships": ({"index": 0}, statuses(403, anonymous=LOGIN, manager=404, practitioner=404), statuses(403, anonymous=LOGIN, manager=404, practitioner=404)),
+    "referrals:new-done": ({"reference": "REF"}, HUB_ONLY, None),
+    "referrals:detail": ({"reference": "REF"}, statuses(404, anonymous=LOGIN, manager=200, practitioner=200, rep_own=302), None),
+    # The rep of an agency asked knows the referral exists (403); others must not learn it (404).
+    "referrals:triage": ({"reference": "REF"}, statuses(404, anonymous=LOGIN, manager=200, practitioner=403, rep_own=403),
+                         statuses(404, anonymous=LOGIN, manager=400, practitioner=403, rep_own=403)),
+    "referrals:decision": ({"reference": "REF"}, statuses(404, anonymous=LOGIN, manager=200, practitioner=403, rep_own=403),
+                           statuses(404, anonymous=LOGIN, manager=400, practitioner=403, rep_own=403)),
+    "referrals:clock-policy": ({}, ADMIN_ONLY, None),
+    "referrals:clock-policy-edit": ({"rating": "red"}, ADMIN_ONLY, ADMIN_ONLY_POST),
+    "information_requests:list": ({}, statuses(403, anonymous=LOGIN, rep_own=200, rep_other=200), None),
+    "information_requests:detail": ({"request_id": "REQUEST"}, statuses(404, anonymous=LOGIN, manager=200, practitioner=200, rep_own=200),
+                                    statuses(404, anonymous=LOGIN, manager=403, practitioner=403, rep_own=400)),
+    "people:search": ({}, HUB_ONLY, None),
+    "people:detail": ({"person_id": "PERSON"}, CASE_OBJECT, None),
+    "agencies:list": ({}, ADMIN_ONLY, None),
+    "agencies:create": ({}, ADMIN_ONLY, ADMIN_ONLY_POST),
+    "agencies:edit": ({"code": "police"}, ADMIN_ONLY, ADMIN_ONLY_POST),
+}
+
+
+def _route_names(patterns=None, namespace=None):
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _route_names(pattern.url_patterns, pattern.namespace or namespace)
+        elif pattern.name:
+            yield f"{namespace}:{pattern.name}" if namespace else pattern.name
+
+
+def _page_routes():
+    return {name for name in _route_names() if not name.startswith("api:")}
+
+
+def test_every_route_is_in_the_matrix():
+    missing = _page_routes() - set(MATRIX)
+    stale = set(MATRIX) - _page_routes()
+    assert not missing, f"Routes with no decision on who may use them: {sorted(missing)}"
+    assert not stale, f"Matrix rows for routes that no longer exist: {sorted(stale)}"
+
+
+@pytest.fixture
+def world(hub):
+    referral = make_triaged(hub, rating="red", agencies=["csc", "police"])
+    request = referral.requests.get(agency__code="police")
+    person = referral.people.filter(kind="child").first().person
+    return {
+        "REF": referral.reference,
+        "REQUEST": request.pk,
+        "PERSON": person.pk,
+        "users": hub,
+    }
+
+
+def _kwargs(template, world):
+    out = {}
+    for key, value in template.items():
+        if key == "user_id":
+            out[key] = world["users"][value].pk
+        elif value in ("REF", "REQUEST", "PERSON"):
+            out[key] = world[value]
+        else:
+            out[key] = value
+    return out
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", sorted(MATRIX))
+def test_route_answers_each_role_as_decided(route, world, client):
+    from django.urls import reverse
+
+    kwargs_template, get_expected, post_expected = MATRIX[route]
+    url = reverse(route, kwargs=_kwargs(kwargs_template, world))
+    problems = []
+    for role in ROLES:
+        client.logout()
+        if role != "anonymous":
+            client.force_login(world["users"][USERNAMES[role]])
+        got = client.get(url).status_code
+        if got != get_expected[role]:
+            problems.append(f"GET  {url} as {role}: expected {get_expected[role]}, got {got}")
+        if post_expected is not None:
+            got = client.post(url, {}).status_code
+            if got != post_expected[role]:
+                problems.append(f"POST {url} as {role}: expected {post_expected[role]}, got {got}")
+    assert not problems, "\n".join(problems)
