@@ -27,9 +27,9 @@ def freeze():
 @pytest.fixture
 def hub(db):
     """The 16 agencies, the clock policy and a user for every role (demo accounts)."""
-    from openmash.core.demo import ensure_agencies_and_users
+    from openmash.core.testing.hub import quick_hub
 
-    return ensure_agencies_and_users()
+    return quick_hub()
 
 
 @pytest.fixture

@@ -17,8 +17,6 @@ class User(AbstractUser):
     )
     job_title = models.CharField(max_length=120, blank=True)
     phone = models.CharField(max_length=40, blank=True)
-    failed_sign_in_count = models.PositiveSmallIntegerField(default=0)
-    locked_until = models.DateTimeField(null=True, blank=True)
 
     REQUIRED_FIELDS = ["email", "role"]
 
@@ -42,9 +40,6 @@ class User(AbstractUser):
     def is_manager(self) -> bool:
         return self.role == Role.MANAGER
 
-    @property
-    def is_locked(self) -> bool:
-        return self.locked_until is not None and self.locked_until > clock.now()
 
 
 class ApiToken(models.Model):
@@ -61,3 +56,20 @@ class ApiToken(models.Model):
     @staticmethod
     def hash_key(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
+
+
+class SignInThrottle(models.Model):
+    """Failed sign-ins per username, whether or not an account has that name.
+
+    Keyed on the (lower-cased) username typed rather than on the account, so that a username with no
+    account locks exactly like a real one and sign-in cannot be used to find out who has an account.
+    """
+
+    username_key = models.CharField(max_length=150, unique=True)
+    failures = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=clock.now)
+
+    @staticmethod
+    def key_for(username: str) -> str:
+        return (username or "").strip().lower()[:150]

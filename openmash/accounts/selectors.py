@@ -1,5 +1,9 @@
+from django.db.models import OuterRef, Q, Subquery
+from django.db.models.functions import Lower
+
 from openmash.access.policy import is_administrator, require
-from openmash.accounts.models import User
+from openmash.accounts.models import SignInThrottle, User
+from openmash.core import clock
 from openmash.core.errors import NotFound
 
 
@@ -9,7 +13,10 @@ def require_user_admin(*, user):
 
 def user_list(*, user):
     require_user_admin(user=user)
-    return list(User.objects.select_related("agency").order_by("role", "username"))
+    locks = SignInThrottle.objects.filter(
+        Q(locked_until__gt=clock.now()), username_key=Lower(OuterRef("username"))
+    ).values("locked_until")[:1]
+    return list(User.objects.select_related("agency").annotate(locked_until=Subquery(locks)).order_by("role", "username"))
 
 
 def user_for_admin(*, user, user_id) -> User:
@@ -22,3 +29,11 @@ def user_for_admin(*, user, user_id) -> User:
 
 def user_by_username(*, username: str) -> User | None:
     return User.objects.filter(username=username).first()
+
+
+def sign_in_locked_until(*, username: str):
+    """When a username's sign-in lock ends, or None if it is not locked."""
+    throttle = SignInThrottle.objects.filter(username_key=SignInThrottle.key_for(username)).first()
+    if throttle and throttle.locked_until and throttle.locked_until > clock.now():
+        return throttle.locked_until
+    return None

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import F
 
 from openmash.access.policy import is_administrator, require
-from openmash.accounts.models import ApiToken, User
+from openmash.accounts.models import ApiToken, SignInThrottle, User
 from openmash.accounts.roles import Role
 from openmash.agencies.models import Agency
 from openmash.audit.services import audit_record
@@ -23,12 +23,24 @@ class AccountLocked(InvalidInput):
     pass
 
 
-def account_sign_in(*, request, username: str, password: str) -> User:
-    """Check a username and password; count failures and lock the account after too many.
+def _locked_message() -> str:
+    return (
+        f"Too many failed attempts to sign in with this username. Try again in "
+        f"{settings.OPENMASH_LOCKOUT_MINUTES} minutes, or ask an administrator to unlock the account"
+    )
 
-    The same message is given for an unknown username and a wrong password, so sign-in cannot be
-    used to find out who has an account. A locked account says so (the owner needs to know to call
-    the service desk), but only once the right password has been given.
+
+def account_sign_in(*, request, username: str, password: str) -> User:
+    """Check a username and password, locking the username after repeated failures.
+
+    1. While a username is locked, nothing is checked and nothing is counted: the answer is the
+       same whether the password is right or wrong, so a lock cannot be used to test passwords.
+    2. A failure counts against the username typed, whether or not an account has it, and unknown
+       usernames get the same messages as real ones: sign-in does not reveal who has an account.
+    3. After OPENMASH_LOCKOUT_THRESHOLD failures in a row the username is locked for
+       OPENMASH_LOCKOUT_MINUTES; a success clears the count.
+    A lock only stops new sign-ins: sessions already open carry on (otherwise anyone could sign a
+    colleague out by mistyping their username five times).
     """
     username = (username or "").strip()
     if not username or not password:
@@ -38,38 +50,40 @@ def account_sign_in(*, request, username: str, password: str) -> User:
         if not password:
             errors.add("password", "Enter your password")
         errors.raise_if_any()
+    key = SignInThrottle.key_for(username)
+    now = clock.now()
+    throttle = SignInThrottle.objects.filter(username_key=key).first()
+    if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
+        audit_record(
+            user=None, action="account.sign_in_refused_locked", object_type="user",
+            details={"username": username, "locked_until": throttle.locked_until.isoformat()},
+        )
+        raise AccountLocked.single("username", _locked_message())
+
     user = authenticate(request, username=username, password=password)
     if user is not None:
         with transaction.atomic():
-            User.objects.filter(pk=user.pk).update(failed_sign_in_count=0, locked_until=None)
+            SignInThrottle.objects.filter(username_key=key).delete()
             audit_record(user=user, action="account.sign_in", object_type="user", object_id=user.pk)
         return user
 
-    account = User.objects.filter(username=username).first()
-    if account is None:
-        raise InvalidInput.single("username", SIGN_IN_FAILED)
     with transaction.atomic():
-        User.objects.filter(pk=account.pk).update(failed_sign_in_count=F("failed_sign_in_count") + 1)
-        account.refresh_from_db(fields=["failed_sign_in_count", "locked_until"])
-        newly_locked = False
-        if account.failed_sign_in_count >= settings.OPENMASH_LOCKOUT_THRESHOLD and not account.is_locked:
-            locked_until = clock.now() + dt.timedelta(minutes=settings.OPENMASH_LOCKOUT_MINUTES)
-            User.objects.filter(pk=account.pk).update(locked_until=locked_until, failed_sign_in_count=0)
-            newly_locked = True
-        audit_record(
-            user=None,
-            action="account.sign_in_failed",
-            object_type="user",
-            object_id=account.pk,
-            details={"username": username, "locked": newly_locked or account.is_locked},
-        )
-    if account.is_locked or newly_locked:
-        if account.check_password(password):
-            raise AccountLocked.single(
-                "username",
-                f"This account is locked after {settings.OPENMASH_LOCKOUT_THRESHOLD} failed attempts. "
-                f"Try again in {settings.OPENMASH_LOCKOUT_MINUTES} minutes, or ask an administrator to unlock it",
+        SignInThrottle.objects.get_or_create(username_key=key)
+        SignInThrottle.objects.filter(username_key=key).update(failures=F("failures") + 1, updated_at=now)
+        throttle = SignInThrottle.objects.get(username_key=key)
+        locked = throttle.failures >= settings.OPENMASH_LOCKOUT_THRESHOLD
+        if locked:
+            SignInThrottle.objects.filter(username_key=key).update(
+                failures=0, locked_until=now + dt.timedelta(minutes=settings.OPENMASH_LOCKOUT_MINUTES)
             )
+        account = User.objects.filter(username=username).first()
+        audit_record(
+            user=None, action="account.sign_in_failed", object_type="user",
+            object_id=account.pk if account else "",
+            details={"username": username, "failures": throttle.failures, "locked": locked},
+        )
+    if locked:
+        raise AccountLocked.single("username", _locked_message())
     raise InvalidInput.single("username", SIGN_IN_FAILED)
 
 
@@ -214,7 +228,7 @@ def user_update(
 def user_unlock(*, user, target: User) -> User:
     require(is_administrator(user), "Only an administrator can manage users")
     with transaction.atomic():
-        User.objects.filter(pk=target.pk).update(locked_until=None, failed_sign_in_count=0)
+        SignInThrottle.objects.filter(username_key=SignInThrottle.key_for(target.username)).delete()
         audit_record(user=user, action="user.unlock", object_type="user", object_id=target.pk)
     target.refresh_from_db()
     return target

@@ -92,7 +92,7 @@ def user_edit(request, user_id):
             return redirect("accounts:user-list")
     return render_form(
         request, "accounts/user_form.html", form, title=f"Change {target.username}", creating=False, target=target,
-        password_form=PasswordForm(),
+        locked_until=selectors.sign_in_locked_until(username=target.username),
     )
 
 

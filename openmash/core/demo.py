@@ -9,7 +9,7 @@ import datetime as dt
 
 from django.db import transaction
 
-from openmash.accounts.models import User
+from openmash.accounts.models import SignInThrottle, User
 from openmash.accounts.roles import Role
 from openmash.agencies.models import Agency
 from openmash.core import clock
@@ -64,27 +64,39 @@ REP_NAMES = {
 }
 
 
-def ensure_agencies_and_users() -> dict[str, User]:
-    """Create or refresh the agencies and demo accounts; returns users by username."""
-    users = {}
-    for position, (code, name, inbox) in enumerate(AGENCIES, start=1):
-        Agency.objects.update_or_create(
-            code=code, defaults={"name": name, "duty_inbox_email": inbox, "sort_order": position * 10, "active": True}
-        )
-    agencies = {a.code: a for a in Agency.objects.all()}
+def demo_agencies() -> list[dict]:
+    return [
+        {"code": code, "name": name, "duty_inbox_email": inbox, "sort_order": position * 10, "active": True}
+        for position, (code, name, inbox) in enumerate(AGENCIES, start=1)
+    ]
+
+
+def demo_accounts() -> list[tuple]:
+    """(username, role, first name, last name, job title, agency code or None) for every demo user."""
     accounts = [(u, r, f, l, t, None) for u, r, f, l, t in HUB_USERS]
     for code, name, _ in AGENCIES:
         first, last, title = REP_NAMES.get(code, ("Rep", name.split(" (")[0], "MASH representative"))
-        accounts.append((f"{code}-rep", Role.AGENCY_REP, first, last, title, agencies[code]))
-    for username, role, first, last, title, agency in accounts:
+        accounts.append((f"{code}-rep", Role.AGENCY_REP, first, last, title, code))
+    return accounts
+
+
+def ensure_agencies_and_users() -> dict[str, User]:
+    """Create or refresh the agencies and demo accounts; returns users by username."""
+    users = {}
+    for fields in demo_agencies():
+        Agency.objects.update_or_create(code=fields["code"], defaults=fields)
+    agencies = {a.code: a for a in Agency.objects.all()}
+    for username, role, first, last, title, code in demo_accounts():
+        agency = agencies[code] if code else None
         user, _ = User.objects.get_or_create(username=username, defaults={"role": role, "agency": agency})
         user.role, user.first_name, user.last_name, user.job_title, user.agency = role, first, last, title, agency
         user.email = f"{username}@demo.openmash.invalid"
         user.is_active = True
-        user.failed_sign_in_count, user.locked_until = 0, None
         user.set_password(DEMO_PASSWORD)
         user.save()
         users[username] = user
+    # A demo account locked by mistyping is unlocked by running the seeder again.
+    SignInThrottle.objects.filter(username_key__in=[u.lower() for u in users]).delete()
     clock_policy_ensure_defaults()
     return users
 

@@ -44,11 +44,13 @@ def duration_words(delta: dt.timedelta) -> str:
 
 
 def time_left_words(due_at: dt.datetime | None, at: dt.datetime | None = None) -> str:
-    """`3h 12m left` before the due time, `2h 05m late` after it."""
+    """`3h 12m left` before the due time, `2h 05m overdue` after it."""
     if due_at is None:
         return ""
     at = at or clock.now()
-    delta = due_at - at
+    # In UTC: Python subtracts two datetimes of the same zone by wall clock, which is an hour out
+    # across a clock change.
+    delta = due_at.astimezone(clock.UTC) - at.astimezone(clock.UTC)
     if delta.total_seconds() >= 0:
         return f"{duration_words(delta)} left"
     return f"{duration_words(delta)} overdue"

@@ -30,6 +30,7 @@ class RequestPage:
     concerns: list[str]
     answers: list[InformationAnswer]
     can_answer: bool
+    hidden_answers: int = 0  # answers the viewer may not see (restricted to MASH managers)
 
 
 def request_page(*, user, request_id) -> RequestPage:
@@ -38,11 +39,8 @@ def request_page(*, user, request_id) -> RequestPage:
     request = access_information_request(user=user, request_id=request_id)
     referral = request.referral
     household = referral_household(referral=referral)
-    answers = [
-        a
-        for a in InformationAnswer.objects.filter(request=request).select_related("answered_by", "request").order_by("version")
-        if can_see_answer(user, a)
-    ]
+    every = list(InformationAnswer.objects.filter(request=request).select_related("answered_by", "request").order_by("version"))
+    answers = [a for a in every if can_see_answer(user, a)]
     audit_record(
         user=user, action="information_request.view", object_type="information_request", object_id=request.pk,
         referral_reference=referral.reference,
@@ -53,6 +51,7 @@ def request_page(*, user, request_id) -> RequestPage:
         concerns=[ConcernCategory(c).label for c in referral.concerns.values_list("category", flat=True)],
         answers=answers,
         can_answer=can_answer(user, request) and request.status != RequestStatus.NOT_NEEDED,
+        hidden_answers=len(every) - len(answers),
     )
 
 

@@ -47,7 +47,8 @@ def information_request_answer(*, user, request: InformationRequest, data: Answe
     3. The first answer sets the request's answered time; an answer after the due time is accepted
        and marked late.
     4. A later answer is a new version with a reason for the correction; earlier ones stay as they were.
-    5. Once the hub has decided, the request is closed and takes no more answers.
+    5. Once the hub has decided, requests never answered are closed ("not needed") and take no
+       answer; an agency can still correct an answer it gave, because the record must be right.
     """
     require(can_answer(user, request), "Only the agency's representatives can answer this request")
     errors = Collector()
@@ -55,6 +56,10 @@ def information_request_answer(*, user, request: InformationRequest, data: Answe
         setattr(data, attr, (getattr(data, attr) or "").strip())
     if data.outcome not in AnswerOutcome.values:
         errors.add("outcome", "Select whether your agency holds information, does not know the family, or declines")
+    if data.outcome != AnswerOutcome.HELD:
+        # Only information actually held can be restricted; a "not known" answer is never sensitive.
+        # Reset before checking, so a decline or "not known" is not refused over a question it skips.
+        data.restriction = Restriction.NONE
     if data.restriction not in Restriction.values:
         errors.add("restriction", "Select who may see this information")
     if data.outcome == AnswerOutcome.HELD and not data.summary:
@@ -64,9 +69,6 @@ def information_request_answer(*, user, request: InformationRequest, data: Answe
     for attr, (limit, label) in LIMITS.items():
         if len(getattr(data, attr)) > limit:
             errors.add(attr, f"{label} must be {limit:,} characters or fewer")
-    if data.outcome != AnswerOutcome.HELD:
-        # Only information actually held can be restricted; a "not known" answer is never sensitive.
-        data.restriction = Restriction.NONE
     if data.outcome != AnswerOutcome.DECLINED:
         data.decline_reason = ""
 

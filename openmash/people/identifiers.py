@@ -24,8 +24,8 @@ def clean_nhs_number(value: str) -> str:
     digits = re.sub(r"[\s-]", "", value or "")
     if not digits:
         return ""
-    if not digits.isdigit() or len(digits) != 10:
-        raise ValueError("NHS number must be 10 digits, like 485 777 3456")
+    if not re.fullmatch(r"[0-9]{10}", digits):  # not str.isdigit(): that also takes "²" and "٣"
+        raise ValueError("NHS number must be 10 digits, like 943 476 5919")
     if nhs_number_check_digit(digits[:9]) != int(digits[9]):
         raise ValueError("Enter a valid NHS number – the check digit does not match; check it for a typing mistake")
     return digits
@@ -48,7 +48,7 @@ def clean_upn(value: str) -> str:
     upn = re.sub(r"\s", "", value or "").upper()
     if not upn:
         return ""
-    if not re.fullmatch(rf"[{_UPN_LETTERS}]\d{{11}}[\d{_UPN_LETTERS}]", upn):
+    if not re.fullmatch(rf"[{_UPN_LETTERS}][0-9]{{11}}[0-9{_UPN_LETTERS}]", upn):  # \d would take "٣"
         raise ValueError("UPN must be 13 characters: a letter, 11 digits, then a digit or letter, like A123456789012")
     if upn_check_letter(upn[1:]) != upn[0]:
         raise ValueError("Enter a valid UPN – the check letter does not match; check it for a typing mistake")
@@ -71,11 +71,23 @@ def clean_postcode(value: str) -> str:
     return f"{match.group(1)} {match.group(2)}"
 
 
+# Latin letters that carry no accent to strip (NFKD leaves them whole), spelt as people type them
+# on an English keyboard: Łukasz → lukasz, Søren → soren, Strauß → strauss (by casefold).
+_LATIN_FOLDS = str.maketrans({"ł": "l", "ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ð": "d", "þ": "th", "ı": "i", "ħ": "h"})
+
+
+NORMALISED_NAME_MAX = 100  # the `*_name_norm` columns; folding can lengthen a name (ß → ss, ﬃ → ffi)
+
+
 def normalise_name(value: str) -> str:
-    """Lower case, accents and punctuation removed, spaces collapsed: for matching, never display."""
+    """Lower case, accents and punctuation removed, spaces collapsed: for matching, never display.
+
+    Letters of other scripts are kept (lower-cased), so a name written in Cyrillic or Arabic still
+    matches itself rather than normalising to nothing. Cut to NORMALISED_NAME_MAX characters, which
+    still matches from the start."""
     import unicodedata
 
     decomposed = unicodedata.normalize("NFKD", value or "")
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    plain = re.sub(r"[^a-zA-Z0-9\s-]", "", plain).lower()
-    return re.sub(r"\s+", " ", plain).strip()
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().translate(_LATIN_FOLDS)
+    plain = "".join(c for c in plain if c.isalnum() or c.isspace() or c == "-")
+    return re.sub(r"\s+", " ", plain).strip()[:NORMALISED_NAME_MAX].rstrip()

@@ -66,6 +66,9 @@ def search_criteria_errors(*, criteria: SearchCriteria) -> dict[str, list[str]]:
         value = (getattr(criteria, name) or "").strip()
         if len(value) > 100:
             errors[name] = ["Names must be 100 characters or fewer"]
+        elif value and not normalise_name(value):
+            # Only punctuation: it would match everyone, which is never what was meant.
+            errors[name] = ["Enter a name that includes at least one letter"]
         setattr(criteria, name, value)
     if criteria.is_empty and not errors:
         errors["family_name"] = ["Enter a name, date of birth, postcode or NHS number to search"]

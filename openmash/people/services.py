@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from openmash.audit.services import audit_record
 from openmash.core import clock
 from openmash.core.errors import Collector
+from openmash.core.formatting import age_on
 from openmash.people.codes import Ethnicity, Sex
 from openmash.people.identifiers import clean_nhs_number, clean_postcode, clean_upn, normalise_name
 from openmash.people.models import Address, Person, PersonName
@@ -62,13 +63,11 @@ def new_person_validate(*, person: NewPerson, errors: Collector, prefix: str = "
             errors.add(f"{prefix}date_of_birth", "Date of birth must be today or in the past")
         elif person.date_of_birth.year < 1900:
             errors.add(f"{prefix}date_of_birth", "Date of birth must be after 1900")
-        elif as_child:
-            eighteenth = _add_years(person.date_of_birth, 18)
-            if eighteenth <= on:
-                errors.add(
-                    f"{prefix}date_of_birth",
-                    "A child must be under 18 on the day the referral was received; record an older person as an adult",
-                )
+        elif as_child and age_on(person.date_of_birth, on) >= 18:
+            errors.add(
+                f"{prefix}date_of_birth",
+                "A child must be under 18 on the day the referral was received; record an older person as an adult",
+            )
     if person.sex not in Sex.values:
         errors.add(f"{prefix}sex", "Select the person's sex, or 'Not known'")
     if person.ethnicity not in Ethnicity.values:
@@ -83,13 +82,6 @@ def new_person_validate(*, person: NewPerson, errors: Collector, prefix: str = "
         _length(errors, prefix, name, getattr(person, name), limit, label)
     if (person.address_line_2 or person.town) and not person.address_line_1:
         errors.add(f"{prefix}address_line_1", "Enter address line 1, or leave the whole address blank")
-
-
-def _add_years(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February → 1 March in a non-leap year
-        return day.replace(year=day.year + years, month=3, day=1)
 
 
 def person_create(*, user, data: NewPerson, referral_reference: str = "") -> Person:

@@ -46,6 +46,8 @@ def _require_aware(value: dt.datetime, name: str):
 def add_calendar(start: dt.datetime, minutes: int) -> dt.datetime:
     """`start` plus elapsed minutes; DST changes do not stretch or shrink the clock."""
     _require_aware(start, "start")
+    if minutes < 0:
+        raise ValueError("minutes must not be negative")
     return start.astimezone(UTC) + dt.timedelta(minutes=minutes)
 
 

@@ -118,9 +118,10 @@ class DecisionForm(forms.Form):
 
 
 class ClockPolicyForm(forms.Form):
-    hours = forms.DecimalField(min_value=0, max_digits=6, decimal_places=2, error_messages={
+    # The range is the service's rule (clock_policy_update); the form only reads a number.
+    hours = forms.DecimalField(max_digits=6, decimal_places=2, error_messages={
         "required": "Enter the number of hours", "invalid": "Enter the number of hours as a number, like 4 or 1.5",
-        "min_value": "Hours must be more than 0", "max_digits": "Hours must be 720 or fewer",
+        "max_digits": "Enter a number of hours from 0.1 (6 minutes) to 720 (30 days)", "max_whole_digits": "Enter a number of hours from 0.1 (6 minutes) to 720 (30 days)",
         "max_decimal_places": "Enter hours to no more than 2 decimal places",
     })
     basis = forms.ChoiceField(

@@ -205,9 +205,14 @@ def agencies_asked(*, referral: Referral) -> dict[str, InformationRequest]:
     return {r.agency.code: r for r in referral.requests.select_related("agency")}
 
 
-def decision_context(*, referral: Referral) -> dict:
-    """What the decision form shows: the children to decide for and what is still outstanding."""
+def decision_context(*, user, referral: Referral) -> dict:
+    """What the decision form shows: the children to decide for and what is still outstanding.
+    It names the children, so it is audited as a view of the referral."""
     household = referral_household(referral=referral)
+    audit_record(
+        user=user, action="referral.view", object_type="referral", object_id=referral.pk,
+        referral_reference=referral.reference, details={"page": "decision"},
+    )
     requests = list(referral.requests.select_related("agency").order_by("agency__sort_order"))
     return {
         "children": household.children,

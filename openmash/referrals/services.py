@@ -17,6 +17,7 @@ from openmash.agencies.models import Agency
 from openmash.audit.services import audit_record
 from openmash.core import clock
 from openmash.core.errors import Collector, Conflict, InvalidInput
+from openmash.core.formatting import age_on
 from openmash.information_requests.models import InformationRequest, RequestStatus
 from openmash.people.codes import RelationshipKind
 from openmash.people.models import Person, Relationship
@@ -52,6 +53,8 @@ MAX_ADULTS = 20
 RATIONALE_MAX = 5000
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)  # clocks on laptops drift; a few minutes ahead is not a typo
 OLDEST_RECEIVED = dt.timedelta(days=366)
+MIN_CLOCK_MINUTES = 6  # 0.1 hours: anything shorter could not be answered by a person
+MAX_CLOCK_MINUTES = 60 * 24 * 30
 
 
 @dataclass
@@ -119,6 +122,10 @@ def _validate_referrer(data: ReferralInput, errors: Collector):
         errors.add("referrer_phone", "Enter a phone number or email address so the referrer can be told the outcome")
 
 
+def _aged_18_on(date_of_birth: dt.date | None, day: dt.date) -> bool:
+    return date_of_birth is not None and age_on(date_of_birth, day) >= 18
+
+
 def _validate_people(data: ReferralInput, errors: Collector, on: dt.date) -> dict[int, Person]:
     """Check children and adults; returns the existing people by id."""
     if not data.children:
@@ -138,6 +145,12 @@ def _validate_people(data: ReferralInput, errors: Collector, on: dt.date) -> dic
                     errors.add(f"{prefix}person_id", "No person with this id; search again or add a new person")
                 elif ref.person_id in seen:
                     errors.add(f"{prefix}person_id", "This person is already on the referral")
+                elif kind == "children" and _aged_18_on(existing[ref.person_id].date_of_birth, on):
+                    # The same rule as for a new child: linking a known person must not get round it.
+                    errors.add(
+                        f"{prefix}person_id",
+                        "This person was 18 or over on the day the referral was received; add them as an adult",
+                    )
                 seen.add(ref.person_id)
             elif ref.new is not None:
                 new_person_validate(person=ref.new, errors=errors, prefix=prefix, as_child=kind == "children", on=on)
@@ -310,8 +323,8 @@ def clock_policy_update(*, user, rating: str, minutes: int | None, basis: str) -
         errors.add("rating", "Select a rating")
     if minutes is None:
         errors.add("hours", "Enter the number of hours")
-    elif not 1 <= minutes <= 60 * 24 * 30:
-        errors.add("hours", "Hours must be between 0.1 and 720 (30 days)")
+    elif not MIN_CLOCK_MINUTES <= minutes <= MAX_CLOCK_MINUTES:
+        errors.add("hours", "Enter a number of hours from 0.1 (6 minutes) to 720 (30 days)")
     if basis not in ClockBasis.values:
         errors.add("basis", "Select calendar hours or working hours")
     errors.raise_if_any()

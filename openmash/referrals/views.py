@@ -450,7 +450,7 @@ def triage(request, reference):
 def decision(request, reference):
     referral = selectors.referral_for_action(user=request.user, reference=reference)
     require(can_decide(request.user), "Only a MASH manager can record the decision")
-    context = selectors.decision_context(referral=referral)
+    context = selectors.decision_context(user=request.user, referral=referral)
     form = DecisionForm(request.POST if request.method == "POST" else None, children=context["children"])
     if request.method == "POST" and form.is_valid():
         data = services.DecisionInput(

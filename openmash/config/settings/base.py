@@ -43,8 +43,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "openmash.accounts.middleware.SessionTimeoutMiddleware",
+    # Messages before the idle timeout, which tells the user why they were signed out.
     "django.contrib.messages.middleware.MessageMiddleware",
+    "openmash.accounts.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "openmash.accounts.middleware.LoginRequiredMiddleware",
     "openmash.core.middleware.ServiceErrorMiddleware",
@@ -96,7 +97,9 @@ DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["openmash.accounts.backends.LockoutModelBackend"]
+# The sign-in methods, tried in order. Single sign-on with the council's identity provider (OIDC)
+# is added here as another backend; lockout lives in accounts.services.account_sign_in.
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
