@@ -48,8 +48,9 @@ fi
 export PYTHONDONTWRITEBYTECODE=1
 mkdir -p test-artifacts
 WORKERS=${OPENMASH_TEST_WORKERS:-2}
+# loadgroup: the browser journeys share one worker, one server and one database.
 
 echo "== SQLite"
-DATABASE_URL= .venv/bin/python -m pytest -n "$WORKERS" -q "$@"
+DATABASE_URL= .venv/bin/python -m pytest -n "$WORKERS" --dist loadgroup -q "$@"
 echo "== PostgreSQL ($PG_URL)"
-DATABASE_URL="$PG_URL" .venv/bin/python -m pytest -n "$WORKERS" -q "$@"
+DATABASE_URL="$PG_URL" .venv/bin/python -m pytest -n "$WORKERS" --dist loadgroup -q "$@"

@@ -23,7 +23,10 @@ class UserForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["agency"].choices = [("", "No agency")] + agency_choices
         self.creating = creating
-        if not creating:
+        if creating:
+            # A new account is always active: the page does not ask, so the field must not be required.
+            del self.fields["is_active"]
+        else:
             del self.fields["username"]
             del self.fields["password"]
 

@@ -11,7 +11,7 @@ import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parents[3]
 PACKAGE_DIR = BASE_DIR / "openmash"
-VAR_DIR = Path(os.environ.get("OPENMASH_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR = Path(os.environ.get("OPENMASH_VAR_DIR") or BASE_DIR / "var")
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 DEBUG = False
