@@ -1,0 +1,200 @@
+"""Turn what selectors and services return into response bodies. No queries of their own: everything
+used here was loaded (or prefetched) by the selector that produced it."""
+
+from openmash.core import clock
+from openmash.core.formatting import iso
+from openmash.referrals.codes import ConcernCategory
+
+_CONCERN_BY_LABEL = {label: value for value, label in ConcernCategory.choices}
+
+
+def _display(user) -> str:
+    return user.display_name if user is not None else ""
+
+
+def address(person) -> dict | None:
+    current = getattr(person, "current_addresses", None)
+    if not current:
+        return None
+    a = current[0]
+    return {"line_1": a.line_1, "line_2": a.line_2, "town": a.town, "postcode": a.postcode}
+
+
+def _person_fields(person) -> dict:
+    return {
+        "given_name": person.given_name,
+        "family_name": person.family_name,
+        "other_names": [str(n) for n in person.other_names.all()],  # prefetched by the selector
+        "date_of_birth": person.date_of_birth.isoformat() if person.date_of_birth else None,
+        "sex": person.sex,
+        "ethnicity": person.ethnicity,
+        "nhs_number": person.nhs_number,
+        "upn": person.upn,
+        "address": address(person),
+    }
+
+
+def person(p) -> dict:
+    return {"person_id": p.pk, **_person_fields(p)}
+
+
+def person_found(p) -> dict:
+    fields = _person_fields(p)
+    return {"id": p.pk, **fields, "postcode": fields["address"]["postcode"] if fields["address"] else ""}
+
+
+def household(h) -> tuple[list[dict], list[dict]]:
+    children = [person(c) for c in h.children]
+    adults = []
+    for adult in h.adults:
+        relationships = [
+            {
+                "child": position,
+                "child_person_id": child.pk,
+                "kind": rel.kind,
+                "parental_responsibility": rel.parental_responsibility,
+            }
+            for position, child in enumerate(h.children)
+            for rel in h.relationships_of(adult, child)
+        ]
+        adults.append({**person(adult), "relationships": relationships})
+    return children, adults
+
+
+def concern_codes(labels: list[str]) -> list[str]:
+    """The selector gives labels (for pages); the API speaks codes."""
+    return [_CONCERN_BY_LABEL[label] for label in labels if label in _CONCERN_BY_LABEL]
+
+
+def answer(a) -> dict:
+    return {
+        "version": a.version,
+        "outcome": a.outcome,
+        "summary": a.summary,
+        "detail": a.detail,
+        "systems_checked": a.systems_checked,
+        "restriction": a.restriction,
+        "decline_reason": a.decline_reason,
+        "correction_reason": a.correction_reason,
+        "answered_by": _display(a.answered_by),
+        "answered_at": iso(a.answered_at),
+        "late": a.late,
+    }
+
+
+def request_summary(r, *, at=None) -> dict:
+    return {
+        "id": r.pk,
+        "agency": {"code": r.agency.code, "name": r.agency.name},
+        "status": r.status,
+        "requested_at": iso(r.requested_at),
+        "due_at": iso(r.due_at),
+        "answered_at": iso(r.answered_at),
+        "closed_at": iso(r.closed_at),
+        "late": r.late,
+        "overdue": r.overdue_at(at or clock.now()),
+    }
+
+
+def request_with_answers(r, answers, hidden: int) -> dict:
+    return {**request_summary(r), "answers": [answer(a) for a in answers], "restricted_answers_hidden": hidden}
+
+
+def request_list_item(r) -> dict:
+    referral = r.referral
+    return {
+        **request_summary(r),
+        "referral": {"reference": referral.reference, "rating": referral.rating or None, "status": referral.status},
+    }
+
+
+def decision(d, outcomes: dict[int, str], referral) -> dict:
+    return {
+        "reference": referral.reference,
+        "decided_at": iso(d.decided_at),
+        "decided_by": _display(d.decided_by),
+        "rationale": d.rationale,
+        "threshold_level": d.threshold_level,
+        "early_decision_reason": d.early_decision_reason,
+        "referrer_informed": d.referrer_informed,
+        "referrer_informed_method": d.referrer_informed_method,
+        "referrer_informed_notes": d.referrer_informed_notes,
+        "outcomes": [{"person_id": pid, "outcome": outcome} for pid, outcome in outcomes.items()],
+        "minutes_from_receipt": int((d.decided_at - referral.received_at).total_seconds() // 60),
+    }
+
+
+def referral_page(page) -> dict:
+    """A `referrals.selectors.ReferralPage` as the caller may see it."""
+    r = page.referral
+    children, adults = household(page.household)
+    body = {
+        "reference": r.reference,
+        "status": r.status,
+        "rating": r.rating or None,
+        "received_at": iso(r.received_at),
+        "recorded_at": iso(r.created_at),
+        "rated_at": iso(r.rated_at),
+        "decision_due_at": iso(r.decision_due_at),
+        "decided_at": iso(r.decided_at),
+        "strategy_discussion_required_at": iso(r.strategy_discussion_required_at),
+        "source": r.source,
+        "children": children,
+        "adults": adults,
+        "concern_categories": concern_codes(page.concerns),
+        "concern_narrative": r.concern_narrative,
+        "information_requests": [request_with_answers(v.request, v.answers, v.hidden_answers) for v in page.requests],
+    }
+    if page.view_as_agency:
+        # What the agency's request page shows, and no more (docs/adr/0004-access.md).
+        return body
+    body.update(
+        referrer={
+            "anonymous": r.referrer_anonymous,
+            "name": r.referrer_name,
+            "role": r.referrer_role,
+            "organisation": r.referrer_organisation,
+            "phone": r.referrer_phone,
+            "email": r.referrer_email,
+        },
+        family_informed=r.family_informed,
+        family_informed_notes=r.family_informed_notes,
+        consent=r.consent,
+        consent_notes=r.consent_notes,
+        rating_history=[
+            {
+                "rating": c.rating,
+                "previous_rating": c.previous_rating,
+                "rationale": c.rationale,
+                "changed_by": _display(c.changed_by),
+                "changed_at": iso(c.changed_at),
+            }
+            for c in page.rating_changes
+        ],
+        decision=decision(page.decision, {pid: o.outcome for pid, o in page.outcomes.items()}, r) if page.decision else None,
+        chronology=[{"at": iso(e.at), "what": e.what, "who": e.who, "detail": e.detail} for e in page.chronology],
+    )
+    return body
+
+
+def request_page(page) -> dict:
+    """An `information_requests.selectors.RequestPage`: what an agency needs to search its systems."""
+    q = page.request
+    r = q.referral
+    children, adults = household(page.household)
+    return {
+        **request_summary(q),
+        "answers": [answer(a) for a in page.answers],
+        "restricted_answers_hidden": page.hidden_answers,
+        "can_answer": page.can_answer,
+        "referral": {
+            "reference": r.reference,
+            "rating": r.rating or None,
+            "status": r.status,
+            "received_at": iso(r.received_at),
+            "children": children,
+            "adults": adults,
+            "concern_categories": concern_codes(page.concerns),
+            "concern_narrative": r.concern_narrative,
+        },
+    }

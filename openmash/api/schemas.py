@@ -1,0 +1,434 @@
+"""Request and response bodies of the JSON API.
+
+Request bodies refuse unknown fields (a misspelt optional field would otherwise be dropped without a
+word) and accept only the JSON type each field names. The code lists are the services' own
+(TextChoices), so they are validated here and listed in the OpenAPI document; the rules that need
+the database or the clock (NHS number check digits, a received time in the future, oversized text…)
+are the services', and come back as 422 problems with the same field paths.
+"""
+
+from typing import Literal
+
+from ninja import Schema
+from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from openmash.api.types import Bool, DateString, Id, IsoDateTime, OptionalIsoDate, OptionalText, Text, Timestamp, choice
+from openmash.information_requests.codes import AnswerOutcome, RequestStatus, Restriction
+from openmash.people.codes import Ethnicity, RelationshipKind, Sex
+from openmash.referrals.codes import (
+    ConcernCategory,
+    ConsentStatus,
+    ContactMethod,
+    FamilyInformed,
+    Outcome,
+    Rating,
+    ReferralSource,
+    ReferralStatus,
+    ReferrerInformed,
+)
+
+
+class In(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ------------------------------------------------------------------ problems
+
+
+class FieldError(Schema):
+    field: str = Field(description='Dotted path in the request body ("children.0.nhs_number") or the query parameter; "" for the body as a whole')
+    message: str
+
+
+class Problem(Schema):
+    """RFC 9457 problem details (`application/problem+json`)."""
+
+    type: str = Field(description="A tag URI naming the kind of problem, e.g. tag:openmash,2026:problems/not-found")
+    title: str
+    status: int
+    detail: str
+    instance: str = Field(description="The path of the request that failed")
+    request_id: str | None = Field(None, description="Quote this when asking for help; it is in the service's logs and audit trail")
+
+
+class ValidationProblem(Problem):
+    errors: list[FieldError] = Field(description="Every problem found, one item per message")
+
+
+# ------------------------------------------------------------------ people in a referral
+
+
+class AddressIn(In):
+    line_1: OptionalText
+    line_2: OptionalText
+    town: OptionalText
+    postcode: OptionalText
+
+
+class PersonIn(In):
+    """Someone already known (`person_id`, from /people/search) or a new person's details."""
+
+    person_id: Id | None = None
+    given_name: OptionalText
+    family_name: OptionalText
+    other_names: list[Text] = Field(default_factory=list, description="Aliases and previous names, e.g. \"Jay Smith-Ali\"")
+    date_of_birth: OptionalIsoDate = Field(None, description="YYYY-MM-DD; leave out when not known or for an unborn child")
+    sex: choice(Sex) = Sex.UNKNOWN.value
+    ethnicity: choice(Ethnicity) = Ethnicity.NOBT.value
+    nhs_number: OptionalText
+    upn: OptionalText
+    address: AddressIn | None = None
+
+    @model_validator(mode="after")
+    def _existing_or_new(self):
+        details = [self.given_name, self.family_name, self.other_names, self.date_of_birth, self.nhs_number, self.upn, self.address]
+        if self.person_id is not None and any(details):
+            raise PydanticCustomError(
+                "person_ref", "Give either person_id (someone already known) or the details of a new person, not both"
+            )
+        return self
+
+
+class RelationshipIn(In):
+    child: int = Field(ge=0, description="Position of the child in `children`, counting from 0")
+    kind: choice(RelationshipKind)
+    parental_responsibility: Bool | None = None
+
+    @field_validator("child", mode="before")
+    @classmethod
+    def _strict_int(cls, value):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise PydanticCustomError("int_type", "Must be a whole number")
+        return value
+
+
+class AdultIn(PersonIn):
+    relationships: list[RelationshipIn] = Field(
+        default_factory=list, description="How this adult relates to each child; every child needs one"
+    )
+
+    @field_validator("relationships")
+    @classmethod
+    def _one_per_child(cls, value):
+        children = [r.child for r in value]
+        repeated = sorted({c for c in children if children.count(c) > 1})
+        if repeated:
+            raise PydanticCustomError(
+                "relationship_repeated", "Give one relationship per child; repeated for child {children}",
+                {"children": ", ".join(map(str, repeated))},
+            )
+        return value
+
+
+class ReferrerIn(In):
+    anonymous: Bool = False
+    name: OptionalText
+    role: OptionalText
+    organisation: OptionalText
+    phone: OptionalText
+    email: OptionalText
+
+
+class ReferralIn(In):
+    received_at: IsoDateTime = Field(description="When the hub received it: ISO 8601 with offset, not in the future")
+    source: choice(ReferralSource) = Field(description="Children in Need census referral source")
+    referrer: ReferrerIn
+    children: list[PersonIn]
+    adults: list[AdultIn] = Field(default_factory=list)
+    concern_categories: list[choice(ConcernCategory)]
+    concern_narrative: Text
+    family_informed: choice(FamilyInformed)
+    family_informed_notes: OptionalText
+    consent: choice(ConsentStatus)
+    consent_notes: OptionalText = Field(default="", description="Required when consent was not sought")
+
+
+# ------------------------------------------------------------------ triage, answers, decisions
+
+
+class TriageIn(In):
+    rating: choice(Rating)
+    rationale: Text
+    agencies: list[Text] | None = Field(None, description="Agency codes to ask; leave out to ask every active agency")
+
+
+class AnswerIn(In):
+    outcome: choice(AnswerOutcome)
+    summary: OptionalText = Field(default="", description="Required when information is held")
+    detail: OptionalText
+    systems_checked: OptionalText
+    restriction: choice(Restriction) = Restriction.NONE.value
+    decline_reason: OptionalText = Field(default="", description="Required when declining")
+    correction_reason: OptionalText = Field(default="", description="Required for a correction (a second or later answer)")
+
+
+class ChildOutcomeIn(In):
+    person_id: Id
+    outcome: choice(Outcome)
+
+
+class DecisionIn(In):
+    children: list[ChildOutcomeIn] = Field(description="One outcome for every child on the referral")
+    rationale: Text
+    threshold_level: int = Field(description="1 to 4")
+    early_decision_reason: OptionalText = Field(default="", description="Required while any agency has not answered")
+    referrer_informed: choice(ReferrerInformed)
+    referrer_informed_method: Literal[tuple(ContactMethod.values) + ("",)] | None = Field(  # type: ignore[valid-type]
+        None, description="Required when referrer_informed is yes; otherwise leave out"
+    )
+    referrer_informed_notes: OptionalText
+
+    @field_validator("threshold_level", mode="before")
+    @classmethod
+    def _strict_int(cls, value):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise PydanticCustomError("int_type", "Must be a whole number")
+        return value
+
+    @field_validator("children")
+    @classmethod
+    def _once_each(cls, value):
+        ids = [c.person_id for c in value]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise PydanticCustomError(
+                "child_repeated", "Give one outcome per child; repeated for person_id {ids}", {"ids": ", ".join(map(str, repeated))}
+            )
+        return value
+
+
+# ------------------------------------------------------------------ queries
+
+
+class PeopleSearchQuery(In):
+    given_name: OptionalText
+    family_name: OptionalText
+    date_of_birth: OptionalIsoDate
+    postcode: OptionalText
+    nhs_number: OptionalText
+    limit: int = Field(10, ge=1, le=50)
+
+    @field_validator("limit", mode="before")
+    @classmethod
+    def _blank_limit(cls, value):
+        return 10 if value in ("", None) else value
+
+
+class RequestListQuery(In):
+    status: Literal["open", "answered", "not_needed", "all"] = "open"
+
+
+# ------------------------------------------------------------------ responses
+
+
+class Out(Schema):
+    pass
+
+
+class AgencyOut(Out):
+    code: str
+    name: str
+
+
+class AddressOut(Out):
+    line_1: str
+    line_2: str
+    town: str
+    postcode: str
+
+
+class PersonOut(Out):
+    person_id: int
+    given_name: str
+    family_name: str
+    other_names: list[str]
+    date_of_birth: DateString | None
+    sex: str
+    ethnicity: str
+    nhs_number: str
+    upn: str
+    address: AddressOut | None = Field(description="The current address, if one is recorded")
+
+
+class RelationshipOut(Out):
+    child: int = Field(description="Position of the child in `children`")
+    child_person_id: int
+    kind: str
+    parental_responsibility: bool | None
+
+
+class AdultOut(PersonOut):
+    relationships: list[RelationshipOut]
+
+
+class ReferrerOut(Out):
+    anonymous: bool
+    name: str
+    role: str
+    organisation: str
+    phone: str
+    email: str
+
+
+class AnswerOut(Out):
+    version: int
+    outcome: choice(AnswerOutcome)
+    summary: str
+    detail: str
+    systems_checked: str
+    restriction: choice(Restriction)
+    decline_reason: str
+    correction_reason: str
+    answered_by: str
+    answered_at: Timestamp
+    late: bool = Field(description="Given after the request's due time")
+
+
+class RequestSummaryOut(Out):
+    id: int
+    agency: AgencyOut
+    status: choice(RequestStatus)
+    requested_at: Timestamp
+    due_at: Timestamp
+    answered_at: Timestamp | None
+    closed_at: Timestamp | None
+    late: bool = Field(description="First answered after the due time")
+    overdue: bool = Field(description="Still open and past the due time")
+
+
+class RequestOut(RequestSummaryOut):
+    answers: list[AnswerOut] = Field(description="Every version the caller may see, oldest first")
+    restricted_answers_hidden: int = Field(description="Answers restricted to MASH managers that the caller may not see")
+
+
+class RatingChangeOut(Out):
+    rating: choice(Rating)
+    previous_rating: str
+    rationale: str
+    changed_by: str
+    changed_at: Timestamp
+
+
+class ChildOutcomeOut(Out):
+    person_id: int
+    outcome: choice(Outcome)
+
+
+class DecisionOut(Out):
+    reference: str
+    decided_at: Timestamp
+    decided_by: str
+    rationale: str
+    threshold_level: int
+    early_decision_reason: str
+    referrer_informed: str
+    referrer_informed_method: str
+    referrer_informed_notes: str
+    outcomes: list[ChildOutcomeOut]
+    minutes_from_receipt: int
+
+
+class ChronologyOut(Out):
+    at: Timestamp
+    what: str
+    who: str
+    detail: str
+
+
+class ReferralOut(Out):
+    """A referral as the caller may see it. Agency representatives get what their request page shows:
+    no referrer, consent notes, rating history, decision or chronology (those members are absent),
+    and only their own agency's request and answers."""
+
+    reference: str
+    status: choice(ReferralStatus)
+    rating: choice(Rating) | None
+    received_at: Timestamp
+    recorded_at: Timestamp
+    rated_at: Timestamp | None
+    decision_due_at: Timestamp
+    decided_at: Timestamp | None
+    strategy_discussion_required_at: Timestamp | None
+    source: choice(ReferralSource)
+    referrer: ReferrerOut | None = Field(None, description="Absent for agency representatives")
+    children: list[PersonOut]
+    adults: list[AdultOut]
+    concern_categories: list[choice(ConcernCategory)]
+    concern_narrative: str
+    family_informed: str | None = Field(None, description="Absent for agency representatives")
+    family_informed_notes: str | None = Field(None, description="Absent for agency representatives")
+    consent: str | None = Field(None, description="Absent for agency representatives")
+    consent_notes: str | None = Field(None, description="Absent for agency representatives")
+    rating_history: list[RatingChangeOut] | None = Field(None, description="Absent for agency representatives")
+    information_requests: list[RequestOut]
+    decision: DecisionOut | None = Field(None, description="null until decided; absent for agency representatives")
+    chronology: list[ChronologyOut] | None = Field(None, description="Absent for agency representatives")
+
+
+class ReferralCreatedOut(Out):
+    reference: str
+    status: choice(ReferralStatus)
+    received_at: Timestamp
+    recorded_at: Timestamp
+    decision_due_at: Timestamp
+    children: list[PersonOut]
+    adults: list[AdultOut]
+
+
+class TriageOut(Out):
+    reference: str
+    status: choice(ReferralStatus)
+    rating: choice(Rating)
+    rated_at: Timestamp
+    strategy_discussion_required_at: Timestamp | None
+    decision_due_at: Timestamp
+    information_requests: list[RequestSummaryOut]
+
+
+class ReferralBriefOut(Out):
+    reference: str
+    rating: choice(Rating) | None
+    status: choice(ReferralStatus)
+
+
+class RequestListItemOut(RequestSummaryOut):
+    referral: ReferralBriefOut
+
+
+class RequestReferralOut(Out):
+    reference: str
+    rating: choice(Rating) | None
+    status: choice(ReferralStatus)
+    received_at: Timestamp
+    children: list[PersonOut]
+    adults: list[AdultOut]
+    concern_categories: list[choice(ConcernCategory)]
+    concern_narrative: str
+
+
+class RequestDetailOut(RequestOut):
+    can_answer: bool = Field(description="The caller may answer (or correct the answer to) this request now")
+    referral: RequestReferralOut
+
+
+class AnswerCreatedOut(AnswerOut):
+    request_id: int
+
+
+class PersonFoundOut(Out):
+    id: int
+    given_name: str
+    family_name: str
+    other_names: list[str]
+    date_of_birth: DateString | None
+    sex: str
+    ethnicity: str
+    nhs_number: str
+    upn: str
+    postcode: str = Field(description="Postcode of the current address, or \"\"")
+    address: AddressOut | None
+
+
+class PeopleSearchOut(Out):
+    results: list[PersonFoundOut]

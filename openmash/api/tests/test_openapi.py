@@ -1,0 +1,83 @@
+"""The OpenAPI document: served without a token, complete, and honest about auth and errors."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+pytestmark = pytest.mark.django_db
+
+ROUTES = {
+    ("post", "/api/v1/referrals"),
+    ("get", "/api/v1/referrals/{reference}"),
+    ("post", "/api/v1/referrals/{reference}/triage"),
+    ("post", "/api/v1/referrals/{reference}/decision"),
+    ("get", "/api/v1/information-requests"),
+    ("get", "/api/v1/information-requests/{request_id}"),
+    ("post", "/api/v1/information-requests/{request_id}/answer"),
+    ("get", "/api/v1/people/search"),
+}
+
+
+@pytest.fixture
+def document(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    return response.json()
+
+
+def _operations(document):
+    return {(method, path): op for path, ops in document["paths"].items() for method, op in ops.items()}
+
+
+def test_the_document_lists_every_route(document):
+    assert set(_operations(document)) == ROUTES
+
+
+def test_every_api_url_is_in_the_document():
+    """A route added to the URLs but hidden from the document (or vice versa) fails here."""
+
+    def names(patterns, namespace=None):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                yield from names(p.url_patterns, p.namespace or namespace)
+            elif isinstance(p, URLPattern) and namespace == "api":
+                yield p.name
+
+    operation_names = set(names(get_resolver().url_patterns)) - {"openapi-json", "api-root", "unknown-route"}
+    assert operation_names == {
+        "referral-create", "referral-detail", "referral-triage", "referral-decision",
+        "request-list", "request-detail", "request-answer", "people-search",
+    }
+    assert len(operation_names) == len(ROUTES)
+
+
+def test_every_route_needs_the_bearer_token(document):
+    assert document["components"]["securitySchemes"] == {"TokenAuth": {"type": "http", "scheme": "bearer"}}
+    for key, op in _operations(document).items():
+        assert op["security"] == [{"TokenAuth": []}], key
+
+
+def test_errors_are_documented_as_problem_json(document):
+    schemas = document["components"]["schemas"]
+    assert {"type", "title", "status", "detail", "instance"} <= set(schemas["Problem"]["properties"])
+    assert "errors" in schemas["ValidationProblem"]["properties"]
+    for key, op in _operations(document).items():
+        responses = op["responses"]
+        assert "401" in responses, key
+        for status, answer in responses.items():
+            if int(status) >= 400:
+                assert list(answer["content"]) == ["application/problem+json"], (key, status)
+        if key[0] == "post":
+            assert responses["422"]["content"]["application/problem+json"]["schema"]["$ref"].endswith("/ValidationProblem")
+    assert "application/problem+json" in document["info"]["description"]
+
+
+def test_code_lists_are_enums(document):
+    referral_in = document["components"]["schemas"]["ReferralIn"]["properties"]
+    assert "2A" in referral_in["source"]["enum"] and "10" in referral_in["source"]["enum"]
+    triage = document["components"]["schemas"]["TriageIn"]["properties"]
+    assert triage["rating"]["enum"] == ["urgent", "red", "amber", "green"]
+
+
+def test_there_is_no_docs_page_loading_from_a_cdn(client):
+    assert client.get("/api/v1/docs").status_code == 404
