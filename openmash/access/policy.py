@@ -1,3 +1,5 @@
+import re
+
 from django.db.models import Exists, OuterRef, QuerySet
 
 from openmash.accounts.roles import Role
@@ -87,7 +89,13 @@ def people_visible_to(user) -> QuerySet[Person]:
 # ---------------------------------------------------------------- access helpers
 
 
+_REFERENCE = re.compile(r"^[A-Za-z0-9-]{1,32}$")
+
+
 def access_referral(*, user, reference: str, for_update: bool = False) -> Referral:
+    if not isinstance(reference, str) or not _REFERENCE.match(reference):
+        # Not a reference at all (and a NUL byte would be refused by PostgreSQL with a 500).
+        raise NotFound("No such referral")
     qs = referrals_visible_to(user)
     if for_update:
         qs = qs.select_for_update()

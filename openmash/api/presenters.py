@@ -3,9 +3,7 @@ used here was loaded (or prefetched) by the selector that produced it."""
 
 from openmash.core import clock
 from openmash.core.formatting import iso
-from openmash.referrals.codes import ConcernCategory
 
-_CONCERN_BY_LABEL = {label: value for value, label in ConcernCategory.choices}
 
 
 def _display(user) -> str:
@@ -61,9 +59,8 @@ def household(h) -> tuple[list[dict], list[dict]]:
     return children, adults
 
 
-def concern_codes(labels: list[str]) -> list[str]:
-    """The selector gives labels (for pages); the API speaks codes."""
-    return [_CONCERN_BY_LABEL[label] for label in labels if label in _CONCERN_BY_LABEL]
+def concern_codes(concerns) -> list[str]:
+    return [c.value for c in concerns]
 
 
 def answer(a) -> dict:

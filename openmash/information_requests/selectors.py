@@ -27,7 +27,7 @@ def agency_requests(*, user, status: str | None = RequestStatus.OPEN, limit: int
 class RequestPage:
     request: InformationRequest
     household: Household
-    concerns: list[str]
+    concerns: list[ConcernCategory]  # the code is the value; .label is for pages
     answers: list[InformationAnswer]
     can_answer: bool
     hidden_answers: int = 0  # answers the viewer may not see (restricted to MASH managers)
@@ -48,7 +48,7 @@ def request_page(*, user, request_id) -> RequestPage:
     return RequestPage(
         request=request,
         household=household,
-        concerns=[ConcernCategory(c).label for c in referral.concerns.values_list("category", flat=True)],
+        concerns=[ConcernCategory(c) for c in referral.concerns.values_list("category", flat=True)],
         answers=answers,
         can_answer=can_answer(user, request) and request.status != RequestStatus.NOT_NEEDED,
         hidden_answers=len(every) - len(answers),

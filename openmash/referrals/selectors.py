@@ -77,7 +77,7 @@ class ChronologyEntry:
 class ReferralPage:
     referral: Referral
     household: Household
-    concerns: list[str]
+    concerns: list[ConcernCategory]  # the code is the value; .label is for pages
     rating_changes: list[RatingChange]
     requests: list[RequestView]
     decision: Decision | None
@@ -165,7 +165,7 @@ def referral_page(*, user, reference: str) -> ReferralPage:
     page = ReferralPage(
         referral=referral,
         household=household,
-        concerns=[ConcernCategory(c).label for c in referral.concerns.values_list("category", flat=True)],
+        concerns=[ConcernCategory(c) for c in referral.concerns.values_list("category", flat=True)],
         rating_changes=rating_changes,
         requests=requests,
         decision=decision,

@@ -397,3 +397,10 @@ def test_the_clock_policy_page_saves_good_hours(hub):
     assert response.status_code == 302
     policy = ClockPolicy.objects.get(rating="red")
     assert (policy.minutes, policy.basis) == (150, "working")
+
+
+@pytest.mark.parametrize("reference", ["MASH%00X", "MASH-2026-000001%00", "x" * 40, "MASH 2026"])
+def test_a_reference_that_cannot_exist_is_not_found_on_every_referral_page(hub, login, reference):
+    client = login(hub["manager"])
+    for suffix in ("", "triage/", "decision/"):
+        assert client.get(f"/referrals/{reference}/{suffix}").status_code == 404
