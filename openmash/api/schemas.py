@@ -238,8 +238,7 @@ class AddressOut(Out):
     postcode: str
 
 
-class PersonOut(Out):
-    person_id: int
+class _PersonFields(Out):
     given_name: str
     family_name: str
     other_names: list[str]
@@ -248,6 +247,10 @@ class PersonOut(Out):
     ethnicity: str
     nhs_number: str
     upn: str
+
+
+class PersonOut(_PersonFields):
+    person_id: int
     address: AddressOut | None = Field(description="The current address, if one is recorded")
 
 
@@ -416,16 +419,8 @@ class AnswerCreatedOut(AnswerOut):
     request_id: int
 
 
-class PersonFoundOut(Out):
+class PersonFoundOut(_PersonFields):
     id: int
-    given_name: str
-    family_name: str
-    other_names: list[str]
-    date_of_birth: DateString | None
-    sex: str
-    ethnicity: str
-    nhs_number: str
-    upn: str
     postcode: str = Field(description="Postcode of the current address, or \"\"")
     address: AddressOut | None
 
