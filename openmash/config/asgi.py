@@ -1,6 +1,12 @@
 import os
+import warnings
 
 from django.core.asgi import get_asgi_application
+
+# WhiteNoise serves static files as a synchronous file iterator; under ASGI Django warns about it on
+# every file. It is harmless (the file is read in a worker thread), and a reverse proxy serves static
+# files in production, so the warning is silenced rather than repeated for every stylesheet.
+warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous iterators")
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "openmash.config.settings.local")
 

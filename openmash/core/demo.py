@@ -58,9 +58,22 @@ HUB_USERS = [
 ]
 
 REP_NAMES = {
+    "csc": ("Nadia", "Kowalski", "Senior social worker, MASH"),
     "police": ("Dan", "Harris", "Detective Sergeant, MASH"),
     "health-acute": ("Ruth", "Evans", "Named nurse for safeguarding"),
+    "health-community": ("Grace", "Adeyemi", "Health visitor, MASH"),
+    "gp": ("Dr Imran", "Qureshi", "Named GP for safeguarding"),
+    "camhs": ("Tom", "Whitaker", "CAMHS clinical lead"),
+    "adult-mh": ("Ayesha", "Begum", "Mental health practitioner"),
     "education": ("Chris", "Nolan", "Education safeguarding officer"),
+    "early-help": ("Leanne", "Price", "Early help co-ordinator"),
+    "housing": ("Marcus", "Bell", "Housing safeguarding officer"),
+    "youth-justice": ("Kemi", "Adebayo", "Youth justice officer"),
+    "probation": ("Sian", "Hughes", "Probation officer"),
+    "adult-social-care": ("Paul", "Dempsey", "Adult social care practitioner"),
+    "substance-misuse": ("Joanna", "Lisowska", "Substance misuse worker"),
+    "domestic-abuse": ("Fatima", "Rahman", "Independent domestic violence adviser"),
+    "childrens-centres": ("Beth", "Morris", "Children's centre manager"),
 }
 
 
@@ -75,7 +88,7 @@ def demo_accounts() -> list[tuple]:
     """(username, role, first name, last name, job title, agency code or None) for every demo user."""
     accounts = [(u, r, f, l, t, None) for u, r, f, l, t in HUB_USERS]
     for code, name, _ in AGENCIES:
-        first, last, title = REP_NAMES.get(code, ("Rep", name.split(" (")[0], "MASH representative"))
+        first, last, title = REP_NAMES[code]
         accounts.append((f"{code}-rep", Role.AGENCY_REP, first, last, title, code))
     return accounts
 
@@ -248,8 +261,8 @@ def seed_referrals(users: dict[str, User]) -> list[str]:
     green = record(
         dt.timedelta(hours=40),
         ReferralInput(
-            source="3B", referrer_name="Grace Adeyemi", referrer_role="Health visitor", referrer_organisation="Community health",
-            referrer_email="grace.adeyemi@community.example.nhs.uk",
+            source="3B", referrer_name="Joy Mensah", referrer_role="Health visitor", referrer_organisation="Community health",
+            referrer_email="joy.mensah@community.example.nhs.uk",
             children=[_child("Oliver", "Brown", _years_ago(now, 0, 120), "M", address_line_1="41 Poplar Grove", town="London", postcode="SE23 3HN")],
             adults=[_adult("Emma", "Brown", _years_ago(now, 19), "F", {0: "mother"})],
             concern_categories=["parental_mental_health"],

@@ -4,7 +4,7 @@ read of one referral is audited."""
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
 
 from openmash.access.policy import (
     access_referral,
@@ -43,7 +43,10 @@ def referral_queue(*, user, status: str | None = None, open_only: bool = False, 
     elif status == ReferralStatus.DECIDED:
         qs = qs.order_by("-decided_at", "-id")
     else:
-        qs = qs.order_by("decision_due_at", "id")
+        # Urgent first (a strategy discussion is needed now), then by the hub's decision clock.
+        qs = qs.annotate(
+            urgent_first=Case(When(rating=Rating.URGENT, then=Value(0)), default=Value(1), output_field=IntegerField())
+        ).order_by("urgent_first", "decision_due_at", "id")
     rows = list(qs[:limit])
     audit_record(user=user, action="referral.list", object_type="referral", details={"status": status or "all", "count": len(rows)})
     return rows
