@@ -87,7 +87,7 @@ def demo_agencies() -> list[dict]:
 def demo_accounts() -> list[tuple]:
     """(username, role, first name, last name, job title, agency code or None) for every demo user."""
     accounts = [(u, r, f, l, t, None) for u, r, f, l, t in HUB_USERS]
-    for code, name, _ in AGENCIES:
+    for code, _name, _inbox in AGENCIES:
         first, last, title = REP_NAMES[code]
         accounts.append((f"{code}-rep", Role.AGENCY_REP, first, last, title, code))
     return accounts
