@@ -134,3 +134,19 @@ def require(allowed: bool, message: str = "You do not have permission to do this
     """For actions on a record the user can already see: their role may not do this."""
     if not allowed:
         raise Forbidden(message)
+
+
+def access_board(*, key: str):
+    """The wall board whose secret is `key`, if it has not been revoked; else NotFound.
+
+    A board is a device, not a user: it has no role and sees only what `openmash.board.selectors`
+    gives a board of its kind.
+    """
+    from openmash.board.models import BoardDisplay
+
+    if not isinstance(key, str) or not key.startswith("brd_") or len(key) > 100:
+        raise NotFound("No such board")
+    board = BoardDisplay.objects.select_related("agency").filter(key_hash=BoardDisplay.hash_key(key), revoked_at__isnull=True).first()
+    if board is None:
+        raise NotFound("No such board, or it has been revoked")
+    return board

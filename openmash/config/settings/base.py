@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "openmash.referrals",
     "openmash.information_requests",
     "openmash.access",
+    "openmash.board",
     "openmash.api",
 ]
 
