@@ -64,6 +64,15 @@ NO_USER = {
     "request_due_at": "pure calculation from the policy",
     "referral_validate": "validation only; writes nothing",
     "new_person_validate": "validation only; writes nothing",
+    "board_seen": "a wall board is a device, not a user: it records the board's own view",
+    # run_clock acts for the hub, not for a signed-in user: it takes the claiming process's name instead.
+    "notices_plan": "run_clock: plans notices from the clocks (system work)",
+    "notices_claim": "run_clock: claims due notices for a worker process",
+    "notice_deliver": "run_clock: delivers a notice the worker claimed",
+    "claims_release_stale": "run_clock: takes back work a dead process left claimed",
+    "emails_claim": "run_clock: claims due emails for a worker process",
+    "emails_send": "run_clock: sends emails the worker claimed",
+    "clock_pass": "run_clock: one pass of the loop",
 }
 
 

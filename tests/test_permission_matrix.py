@@ -11,7 +11,8 @@ GET is tried on every route; POST with an empty body on every route that accepts
 import pytest
 from django.urls import URLResolver, get_resolver
 
-from openmash.core.testing.factories import make_triaged
+from openmash.board.services import board_create
+from openmash.core.testing.factories import make_notification, make_triaged
 
 ROLES = ["anonymous", "manager", "practitioner", "rep_own", "rep_other", "analyst", "admin", "ig"]
 USERNAMES = {
@@ -76,6 +77,20 @@ MATRIX = {
     "agencies:list": ({}, ADMIN_ONLY, None),
     "agencies:create": ({}, ADMIN_ONLY, ADMIN_ONLY_POST),
     "agencies:edit": ({"code": "police"}, ADMIN_ONLY, ADMIN_ONLY_POST),
+    "referrals:decision-clock-edit": ({}, ADMIN_ONLY, ADMIN_ONLY_POST),
+    # Everyone signed in has a notifications page; a notification is its recipient's alone (the manager's here).
+    "escalation:list": ({}, statuses(200, anonymous=LOGIN), None),
+    "escalation:read-all": ({}, statuses(405, anonymous=LOGIN), statuses(302)),
+    "escalation:read": ({"notification_id": "NOTIFICATION"}, statuses(405, anonymous=LOGIN), statuses(404, anonymous=LOGIN, manager=302)),
+    # A board's event stream takes the board's key, not a user: without one it is 404 for everyone.
+    "board:events": ({}, statuses(404), None),
+    # The wall board and its fragment, likewise: the key decides, not who is signed in (no sign-in
+    # redirect either). With a key, everyone gets the board (openmash/board/tests/test_pages.py).
+    "board:page": ({}, statuses(404), None),
+    "board:fragment": ({}, statuses(404), None),
+    "board:admin-list": ({}, ADMIN_ONLY, None),
+    "board:admin-create": ({}, ADMIN_ONLY, ADMIN_ONLY_POST),
+    "board:admin-revoke": ({"board_id": "BOARD"}, ADMIN_ONLY, statuses(403, anonymous=LOGIN, admin=302)),
 }
 
 
@@ -107,6 +122,8 @@ def world(hub):
         "REF": referral.reference,
         "REQUEST": request.pk,
         "PERSON": person.pk,
+        "NOTIFICATION": make_notification(hub["manager"], request).pk,
+        "BOARD": board_create(user=None, name="North wall", kind="hub")[0].pk,
         "users": hub,
     }
 
@@ -116,7 +133,7 @@ def _kwargs(template, world):
     for key, value in template.items():
         if key == "user_id":
             out[key] = world["users"][value].pk
-        elif value in ("REF", "REQUEST", "PERSON"):
+        elif value in ("REF", "REQUEST", "PERSON", "NOTIFICATION", "BOARD"):
             out[key] = world[value]
         else:
             out[key] = value

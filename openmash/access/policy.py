@@ -150,3 +150,24 @@ def access_board(*, key: str):
     if board is None:
         raise NotFound("No such board, or it has been revoked")
     return board
+
+
+def access_notification(*, user, notification_id):
+    """One of the user's own in-service notifications; anyone else's, or none, is NotFound."""
+    from openmash.escalation.codes import Channel
+    from openmash.escalation.models import Notification
+
+    try:
+        notification_id = int(notification_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such notification") from None
+    if not (user.is_authenticated and user.is_active) or not 0 < notification_id < 2**63:
+        raise NotFound("No such notification")
+    notification = (
+        Notification.objects.select_related("notice__referral", "notice__request__agency")
+        .filter(pk=notification_id, recipient_id=user.pk, channel=Channel.IN_APP)
+        .first()
+    )
+    if notification is None:
+        raise NotFound("No such notification")
+    return notification

@@ -195,3 +195,20 @@ def request_page(page) -> dict:
             "concern_narrative": r.concern_narrative,
         },
     }
+
+
+def board_rows(view) -> list[dict]:
+    """A wall board's rows (`board.selectors.BoardView`): references, initials and ages, clocks, ticks."""
+    return [
+        {
+            "reference": row.reference,
+            "initials": row.initials,
+            "rating": row.rating or None,
+            "status": str(row.status),
+            "decision_due_at": iso(row.decision_due_at),
+            "countdown_due_at": iso(row.countdown_due_at),
+            "overdue": row.overdue,
+            "items": [{"agency": i.agency_code, "status": i.status, "due_at": iso(i.due_at)} for i in row.items],
+        }
+        for row in view.rows
+    ]

@@ -14,6 +14,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from openmash.api.types import Bool, DateString, Id, IsoDateTime, OptionalIsoDate, OptionalText, Text, Timestamp, choice
+from openmash.board.codes import BoardKind
 from openmash.information_requests.codes import AnswerOutcome, RequestStatus, Restriction
 from openmash.people.codes import Ethnicity, RelationshipKind, Sex
 from openmash.referrals.codes import (
@@ -217,6 +218,11 @@ class PeopleSearchQuery(In):
 
 class RequestListQuery(In):
     status: Literal["open", "answered", "not_needed", "all"] = "open"
+
+
+class BoardQuery(In):
+    kind: choice(BoardKind) = Field(BoardKind.HUB.value, description="hub (default), agency or decision")
+    agency: OptionalText = Field(default="", description="The agency's code; required for kind=agency, refused otherwise")
 
 
 # ------------------------------------------------------------------ responses
@@ -427,3 +433,25 @@ class PersonFoundOut(_PersonFields):
 
 class PeopleSearchOut(Out):
     results: list[PersonFoundOut]
+
+
+# ------------------------------------------------------------------ wall boards
+
+
+class BoardItemOut(Out):
+    agency: str = Field(description="The agency's code")
+    status: Literal["answered", "not_known", "declined", "waiting", "overdue"] = Field(
+        description="answered (information held), not_known, declined, waiting (open, not yet due) or overdue (open, past due)"
+    )
+    due_at: Timestamp
+
+
+class BoardRowOut(Out):
+    reference: str
+    initials: str = Field(description='The children\'s initials and ages, like "J.S. 8, T.S. 6" (a baby\'s age in months: "4m")')
+    rating: choice(Rating) | None = Field(description="null while awaiting triage")
+    status: Literal["awaiting_triage", "gathering"]
+    decision_due_at: Timestamp
+    countdown_due_at: Timestamp | None = Field(description="The earliest due time among unanswered requests; null when none is unanswered")
+    overdue: bool = Field(description="An unanswered request is past its due time")
+    items: list[BoardItemOut] = Field(description="One per agency asked, in the hub's agency order")

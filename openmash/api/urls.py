@@ -12,7 +12,7 @@ from ninja import NinjaAPI
 
 from openmash.api import problems
 from openmash.api.auth import TokenAuth
-from openmash.api.routes import information_requests, people, referrals
+from openmash.api.routes import board, information_requests, people, referrals
 
 DESCRIPTION = """
 The OpenMASH API, for agency systems and scripts. It calls the same services as the pages, with the
@@ -26,7 +26,9 @@ Browser sessions are not accepted. A missing or unknown token: 401.
 not exist; 403 only where the caller already knows the object exists (a practitioner triaging a
 referral, a hub manager answering a request) or the route shows no object (an analyst searching
 people). `GET /information-requests` is the list of *the caller's agency's* requests, so it is for
-agency representatives only; every other role has no agency and gets 403.
+agency representatives only; every other role has no agency and gets 403. `GET /board` (what a wall
+board shows) is for hub staff, any kind; an agency representative may have only their own agency's
+board (`kind=agency&agency=<their code>`), and gets 403 for any other.
 
 **Errors** are `application/problem+json` (RFC 9457): `type` (a tag URI such as
 `tag:openmash,2026:problems/invalid-input`), `title`, `status`, `detail`, `instance` (the request path)
@@ -106,3 +108,4 @@ problems.install(api)
 api.add_router("", referrals.router)
 api.add_router("", information_requests.router)
 api.add_router("", people.router)
+api.add_router("", board.router)

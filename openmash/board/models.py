@@ -42,3 +42,20 @@ class BoardDisplay(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class BoardChange(models.Model):
+    """One committed change for the live boards, for the SQLite default only (docs/adr/0009-live-boards.md).
+
+    PostgreSQL carries changes with NOTIFY; SQLite has no such thing, so each web worker polls this
+    table for ids above the last it saw. The id is the change sequence (SQLite AUTOINCREMENT: never
+    reused). `payload` is the same small JSON as the NOTIFY payload: agency codes and the referral
+    reference, never personal data. Only the newest rows are kept (see `live.KEEP_ROWS`).
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    created_at = models.DateTimeField(default=clock.now)
+    payload = models.TextField()
+
+    class Meta:
+        ordering = ["id"]

@@ -12,6 +12,7 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader
 
 from openmash.core import clock, formatting
 from openmash.core.navigation import navigation
+from openmash.escalation.selectors import unread_count_for_request
 
 
 def url(name, *args, **kwargs):
@@ -38,6 +39,7 @@ def environment(**options):
             "now": clock.now,
             "navigation": navigation,
             "clock_words": formatting.clock_words,
+            "unread_notifications": unread_count_for_request,
         }
     )
     env.filters.update(

@@ -9,6 +9,8 @@ urlpatterns = [
     path("requests/", include("openmash.information_requests.urls")),
     path("people/", include("openmash.people.urls")),
     path("admin/agencies/", include("openmash.agencies.urls")),
+    path("notifications/", include("openmash.escalation.urls")),
+    path("", include("openmash.board.urls")),
     path("api/v1/", api.urls),
 ]
 

@@ -20,6 +20,7 @@ def navigation(request) -> list[dict]:
         items.append(("Agencies", reverse("agencies:list")))
         items.append(("Users", reverse("accounts:user-list")))
         items.append(("Clock policy", reverse("referrals:clock-policy")))
+        items.append(("Wall boards", reverse("board:admin-list")))
     full = request.get_full_path()
     path = request.path
     best = None

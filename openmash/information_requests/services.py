@@ -7,6 +7,7 @@ from django.db.models import Max
 
 from openmash.access.policy import can_answer, require
 from openmash.audit.services import audit_record
+from openmash.board.notify import board_changed
 from openmash.core import clock
 from openmash.core.errors import Collector, Conflict
 from openmash.information_requests.models import (
@@ -99,6 +100,7 @@ def information_request_answer(*, user, request: InformationRequest, data: Answe
             request.answered_at = now
         request.status = RequestStatus.ANSWERED
         request.save(update_fields=["answered_at", "status"])
+        board_changed(reference=request.referral.reference, agencies=[request.agency.code])
         audit_record(
             user=user,
             action="information_request.correct" if last else "information_request.answer",

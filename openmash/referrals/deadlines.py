@@ -122,6 +122,37 @@ def due_at(start: dt.datetime, *, minutes: int, basis: str) -> dt.datetime:
     raise ValueError(f"unknown clock basis {basis!r}")
 
 
+def warning_points(
+    start: dt.datetime, due: dt.datetime, *, percents, basis: str
+) -> list[tuple[int, dt.datetime]]:
+    """When each warning of a clock from `start` to `due` falls: (percent, time), in percent order.
+
+    A warning at 50% comes when half the clock has gone, counted on the clock's own basis: half the
+    elapsed time on a calendar clock, half the working minutes on a working-hours clock (so a
+    Friday-afternoon request is not warned about on Saturday). Nothing for a clock with no time in it.
+    """
+    _require_aware(start, "start")
+    _require_aware(due, "due")
+    if due <= start:
+        return []
+    points = []
+    if basis == "working":
+        total = working_minutes_between(start, due)
+        for percent in sorted(set(percents)):
+            points.append((percent, min(add_working(start, total * percent // 100), due.astimezone(UTC))))
+    elif basis == "calendar":
+        total = int((due.astimezone(UTC) - start.astimezone(UTC)).total_seconds())
+        for percent in sorted(set(percents)):
+            points.append((percent, start.astimezone(UTC) + dt.timedelta(seconds=total * percent // 100)))
+    else:
+        raise ValueError(f"unknown clock basis {basis!r}")
+    return points
+
+
+DEFAULT_WARNING_PERCENTS = (50, 90)
+# The hub's own clock from receipt to decision: statute expects a decision within one working day.
+DEFAULT_DECISION_CLOCK = (WORKDAY_MINUTES, "working")
+
 DEFAULT_POLICY = {
     # rating: (minutes, basis) — Southwark's 4/24/48 hours, with Urgent on a one-hour clock.
     "urgent": (60, "calendar"),

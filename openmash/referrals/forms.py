@@ -117,8 +117,8 @@ class DecisionForm(forms.Form):
             )
 
 
-class ClockPolicyForm(forms.Form):
-    # The range is the service's rule (clock_policy_update); the form only reads a number.
+class ClockForm(forms.Form):
+    # The range is the service's rule (clock_policy_update, decision_clock_update); the form only reads a number.
     hours = forms.DecimalField(max_digits=6, decimal_places=2, error_messages={
         "required": "Enter the number of hours", "invalid": "Enter the number of hours as a number, like 4 or 1.5",
         "max_digits": "Enter a number of hours from 0.1 (6 minutes) to 720 (30 days)", "max_whole_digits": "Enter a number of hours from 0.1 (6 minutes) to 720 (30 days)",
@@ -128,3 +128,25 @@ class ClockPolicyForm(forms.Form):
         choices=[("calendar", "Calendar hours"), ("working", "Working hours")], widget=forms.RadioSelect,
         error_messages={"required": "Select calendar hours or working hours"},
     )
+
+
+WARNINGS_SHAPE = "Enter the warnings as whole percentages separated by commas, like 50, 90"
+
+
+class ClockPolicyForm(ClockForm):
+    """A rating's clock and the points (percentages of it) at which the agency is warned."""
+
+    warning_percents = forms.CharField(required=False, max_length=100, error_messages={"max_length": WARNINGS_SHAPE})
+
+    def clean_warning_percents(self) -> list[int]:
+        # "50, 90", "50 90" and "50%, 90%" all read as [50, 90]; an empty box means no warnings.
+        text = self.cleaned_data["warning_percents"].replace("%", " ").replace(",", " ")
+        tokens = text.split()
+        if not all(t.isascii() and t.isdigit() and len(t) <= 3 for t in tokens):
+            raise forms.ValidationError(WARNINGS_SHAPE)
+        return [int(t) for t in tokens]
+
+
+def warnings_text(percents) -> str:
+    """[50, 90] → "50, 90": how the warning points are shown in the form."""
+    return ", ".join(str(p) for p in percents)

@@ -114,12 +114,19 @@ class RatingChange(models.Model):
         ordering = ["changed_at", "id"]
 
 
+def default_warning_percents() -> list[int]:
+    return [50, 90]
+
+
 class ClockPolicy(models.Model):
-    """How long agencies have to answer, per rating: local policy, edited by an administrator."""
+    """How long agencies have to answer, per rating, and when they are warned before the due time:
+    local policy, edited by an administrator."""
 
     rating = models.CharField(max_length=8, choices=Rating.choices, unique=True)
     minutes = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(60 * 24 * 30)])
     basis = models.CharField(max_length=8, choices=ClockBasis.choices, default=ClockBasis.CALENDAR)
+    # Percentages of the clock (1–99, ascending) at which the agency's representatives are warned.
+    warning_percents = models.JSONField(default=default_warning_percents)
     updated_at = models.DateTimeField(default=clock.now)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -131,6 +138,22 @@ class ClockPolicy(models.Model):
     @property
     def hours(self):
         return self.minutes / 60
+
+
+class DecisionClock(models.Model):
+    """The hub's own clock from receipt to decision (default one working day): a single row, edited
+    by an administrator. It sets the decision due time of referrals received afterwards."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    minutes = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(60 * 24 * 30)])
+    basis = models.CharField(max_length=8, choices=ClockBasis.choices, default=ClockBasis.WORKING)
+    updated_at = models.DateTimeField(default=clock.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="decision_clock_is_one_row")]
 
 
 class Decision(models.Model):

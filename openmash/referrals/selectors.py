@@ -19,7 +19,15 @@ from openmash.audit.services import audit_record
 from openmash.information_requests.models import InformationAnswer, InformationRequest, RequestStatus
 from openmash.people.selectors import Household, referral_household
 from openmash.referrals.codes import RATING_ORDER, ConcernCategory, Rating, ReferralStatus
-from openmash.referrals.models import ChildOutcome, ClockPolicy, Decision, RatingChange, Referral, ReferralPerson
+from openmash.referrals.models import (
+    ChildOutcome,
+    ClockPolicy,
+    Decision,
+    DecisionClock,
+    RatingChange,
+    Referral,
+    ReferralPerson,
+)
 
 
 def referral_queue(*, user, status: str | None = None, open_only: bool = False, limit: int = 500):
@@ -190,17 +198,42 @@ def referral_for_action(*, user, reference: str) -> Referral:
     return access_referral(user=user, reference=reference)
 
 
-def clock_policies() -> list[tuple[str, int, str]]:
-    """(rating, minutes, basis) for every rating, in rating order."""
-    from openmash.referrals.deadlines import DEFAULT_POLICY
+@dataclass(frozen=True)
+class ClockRule:
+    """One rating's clock: how long agencies have, how it is counted, and when they are warned."""
+
+    rating: str
+    minutes: int
+    basis: str
+    warning_percents: tuple[int, ...]
+
+
+def clock_rules() -> list[ClockRule]:
+    """Every rating's clock, in rating order (the stored policy, or the default)."""
+    from openmash.referrals.deadlines import DEFAULT_POLICY, DEFAULT_WARNING_PERCENTS
 
     stored = {p.rating: p for p in ClockPolicy.objects.all()}
     rows = []
     for rating in sorted(Rating.values, key=lambda r: RATING_ORDER[r]):
         policy = stored.get(rating)
-        minutes, basis = (policy.minutes, policy.basis) if policy else DEFAULT_POLICY[rating]
-        rows.append((rating, minutes, basis))
+        if policy is not None:
+            rows.append(ClockRule(rating, policy.minutes, policy.basis, tuple(sorted(policy.warning_percents or ()))))
+        else:
+            rows.append(ClockRule(rating, *DEFAULT_POLICY[rating], DEFAULT_WARNING_PERCENTS))
     return rows
+
+
+def clock_policies() -> list[tuple[str, int, str]]:
+    """(rating, minutes, basis) for every rating, in rating order."""
+    return [(r.rating, r.minutes, r.basis) for r in clock_rules()]
+
+
+def decision_clock() -> tuple[int, str]:
+    """(minutes, basis) of the hub's decision clock."""
+    from openmash.referrals.deadlines import DEFAULT_DECISION_CLOCK
+
+    row = DecisionClock.objects.filter(pk=1).first()
+    return (row.minutes, row.basis) if row is not None else DEFAULT_DECISION_CLOCK
 
 
 def agencies_asked(*, referral: Referral) -> dict[str, InformationRequest]:

@@ -15,6 +15,7 @@ from django.db.models import F
 from openmash.access.policy import can_decide, can_record_referral, can_triage, is_administrator, require
 from openmash.agencies.models import Agency
 from openmash.audit.services import audit_record
+from openmash.board.notify import board_changed
 from openmash.core import clock
 from openmash.core.errors import Collector, Conflict, InvalidInput
 from openmash.core.formatting import age_on
@@ -41,6 +42,7 @@ from openmash.referrals.models import (
     ChildOutcome,
     ClockPolicy,
     Decision,
+    DecisionClock,
     RatingChange,
     ReferenceCounter,
     Referral,
@@ -55,6 +57,7 @@ FUTURE_TOLERANCE = dt.timedelta(minutes=5)  # clocks on laptops drift; a few min
 OLDEST_RECEIVED = dt.timedelta(days=366)
 MIN_CLOCK_MINUTES = 6  # 0.1 hours: anything shorter could not be answered by a person
 MAX_CLOCK_MINUTES = 60 * 24 * 30
+MAX_WARNINGS = 5
 
 
 @dataclass
@@ -224,8 +227,12 @@ def _next_reference(received_at: dt.datetime) -> str:
 
 
 def _decision_due(received_at: dt.datetime) -> dt.datetime:
-    """Statute expects a decision within one working day of receipt."""
-    return deadlines.add_working(received_at, deadlines.WORKDAY_MINUTES)
+    """The hub's decision clock from receipt (default one working day, as statute expects; an
+    administrator may change it). Fixed when the referral is recorded, like a request's due time."""
+    from openmash.referrals.selectors import decision_clock
+
+    minutes, basis = decision_clock()
+    return deadlines.due_at(received_at, minutes=minutes, basis=basis)
 
 
 def referral_create(*, user, data: ReferralInput) -> Referral:
@@ -279,6 +286,7 @@ def referral_create(*, user, data: ReferralInput) -> Referral:
         ReferralConcern.objects.bulk_create(
             [ReferralConcern(referral=referral, category=c) for c in data.concern_categories]
         )
+        board_changed(reference=reference, agencies=[])
         audit_record(
             user=user,
             action="referral.create",
@@ -315,25 +323,54 @@ def clock_policy_ensure_defaults():
         ClockPolicy.objects.get_or_create(rating=rating, defaults={"minutes": minutes, "basis": basis})
 
 
-def clock_policy_update(*, user, rating: str, minutes: int | None, basis: str) -> ClockPolicy:
-    """Change one rating's clock. Requests already sent keep their due times (docs/adr/0002-clocks.md)."""
-    require(is_administrator(user), "Only an administrator can change the clock policy")
-    errors = Collector()
-    if rating not in Rating.values:
-        errors.add("rating", "Select a rating")
+def _check_clock(errors: Collector, minutes: int | None, basis: str):
     if minutes is None:
         errors.add("hours", "Enter the number of hours")
     elif not MIN_CLOCK_MINUTES <= minutes <= MAX_CLOCK_MINUTES:
         errors.add("hours", "Enter a number of hours from 0.1 (6 minutes) to 720 (30 days)")
     if basis not in ClockBasis.values:
         errors.add("basis", "Select calendar hours or working hours")
+
+
+def _check_warnings(errors: Collector, percents) -> list[int]:
+    """Warning points: whole percentages from 1 to 99, each once, at most MAX_WARNINGS; none is allowed."""
+    percents = list(percents)
+    if any(isinstance(p, bool) or not isinstance(p, int) for p in percents):
+        errors.add("warning_percents", "Enter each warning as a whole number, like 50")
+        return percents
+    if any(not 1 <= p <= 99 for p in percents):
+        errors.add("warning_percents", "Enter warnings from 1% to 99% of the time (the due time itself always sends a breach notice)")
+    elif len(set(percents)) != len(percents):
+        errors.add("warning_percents", "Enter each warning once")
+    elif len(percents) > MAX_WARNINGS:
+        errors.add("warning_percents", f"Enter up to {MAX_WARNINGS} warnings")
+    return sorted(percents)
+
+
+def clock_policy_update(
+    *, user, rating: str, minutes: int | None, basis: str, warning_percents: list[int] | None = None
+) -> ClockPolicy:
+    """Change one rating's clock and, if given, its warning points.
+
+    Requests already sent keep their due times (docs/adr/0002-clocks.md); warnings not yet sent follow
+    the new points (docs/adr/0010-escalation.md).
+    """
+    require(is_administrator(user), "Only an administrator can change the clock policy")
+    errors = Collector()
+    if rating not in Rating.values:
+        errors.add("rating", "Select a rating")
+    _check_clock(errors, minutes, basis)
+    if warning_percents is not None:
+        warning_percents = _check_warnings(errors, warning_percents)
     errors.raise_if_any()
     with transaction.atomic():
         policy, _ = ClockPolicy.objects.select_for_update().get_or_create(
             rating=rating, defaults={"minutes": minutes, "basis": basis}
         )
-        before = {"minutes": policy.minutes, "basis": policy.basis}
+        before = {"minutes": policy.minutes, "basis": policy.basis, "warning_percents": policy.warning_percents}
         policy.minutes, policy.basis = minutes, basis
+        if warning_percents is not None:
+            policy.warning_percents = warning_percents
         policy.updated_at, policy.updated_by = clock.now(), user
         policy.save()
         audit_record(
@@ -341,9 +378,37 @@ def clock_policy_update(*, user, rating: str, minutes: int | None, basis: str) -
             action="clock_policy.update",
             object_type="clock_policy",
             object_id=rating,
-            details={"before": before, "after": {"minutes": minutes, "basis": basis}},
+            details={
+                "before": before,
+                "after": {"minutes": minutes, "basis": basis, "warning_percents": policy.warning_percents},
+            },
         )
     return policy
+
+
+def decision_clock_update(*, user, minutes: int | None, basis: str) -> DecisionClock:
+    """Change the hub's decision clock. Referrals already recorded keep their decision due time: the
+    hub was working to it, and the record must show it (as for requests, docs/adr/0002-clocks.md)."""
+    require(is_administrator(user), "Only an administrator can change the decision clock")
+    errors = Collector()
+    _check_clock(errors, minutes, basis)
+    errors.raise_if_any()
+    with transaction.atomic():
+        row, _ = DecisionClock.objects.select_for_update().get_or_create(
+            pk=1, defaults={"minutes": deadlines.DEFAULT_DECISION_CLOCK[0], "basis": deadlines.DEFAULT_DECISION_CLOCK[1]}
+        )
+        before = {"minutes": row.minutes, "basis": row.basis}
+        row.minutes, row.basis = minutes, basis
+        row.updated_at, row.updated_by = clock.now(), user
+        row.save()
+        audit_record(
+            user=user,
+            action="decision_clock.update",
+            object_type="decision_clock",
+            object_id=1,
+            details={"before": before, "after": {"minutes": minutes, "basis": basis}},
+        )
+    return row
 
 
 # ------------------------------------------------------------------ triage
@@ -410,6 +475,11 @@ def referral_triage(
         referral.status = ReferralStatus.GATHERING
         if rating == Rating.URGENT and referral.strategy_discussion_required_at is None:
             referral.strategy_discussion_required_at = now
+        board_changed(  # agency boards show open requests: the new ones, and on a re-rating all that moved
+            reference=referral.reference,
+            agencies=InformationRequest.objects.filter(referral=referral, status=RequestStatus.OPEN).values_list("agency__code", flat=True)
+            if moved else [a.code for a in new_agencies],
+        )
         referral.save(update_fields=["rating", "rated_at", "status", "strategy_discussion_required_at"])
         audit_record(
             user=user,
@@ -509,6 +579,7 @@ def decision_record(*, user, referral: Referral, data: DecisionInput) -> Decisio
         ChildOutcome.objects.bulk_create(
             [ChildOutcome(decision=decision, person_id=pid, outcome=data.outcomes[pid]) for pid in children]
         )
+        board_changed(reference=referral.reference, agencies=unanswered.values_list("agency__code", flat=True))
         closed = unanswered.update(status=RequestStatus.NOT_NEEDED, closed_at=now)
         referral.status = ReferralStatus.DECIDED
         referral.decided_at = now

@@ -35,5 +35,7 @@ urlpatterns = [
     path("referrals/<str:reference>/triage/", views.triage, name="triage"),
     path("referrals/<str:reference>/decision/", views.decision, name="decision"),
     path("admin/clock-policy/", views.clock_policy, name="clock-policy"),
+    # Before the rating pattern: "decision" is not a rating.
+    path("admin/clock-policy/decision/", views.decision_clock_edit, name="decision-clock-edit"),
     path("admin/clock-policy/<str:rating>/", views.clock_policy_edit, name="clock-policy-edit"),
 ]

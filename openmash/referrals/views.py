@@ -41,6 +41,7 @@ from openmash.referrals.codes import (
     ReferralStatus,
 )
 from openmash.referrals.forms import (
+    ClockForm,
     ClockPolicyForm,
     ConcernsForm,
     ConsentForm,
@@ -49,6 +50,7 @@ from openmash.referrals.forms import (
     ReferrerForm,
     RelationshipsForm,
     TriageForm,
+    warnings_text,
 )
 
 KINDS = {"child": "children", "adult": "adults"}
@@ -482,20 +484,27 @@ def decision(request, reference):
 
 def clock_policy(request):
     require(is_administrator(request.user), "Only an administrator can change the clock policy")
-    return render(request, "referrals/clock_policy.html", {"title": "Clock policy", "policies": selectors.clock_policies()})
+    return render(
+        request, "referrals/clock_policy.html",
+        {"title": "Clock policy", "rules": selectors.clock_rules(), "decision_clock": selectors.decision_clock()},
+    )
 
 
 def clock_policy_edit(request, rating):
     require(is_administrator(request.user), "Only an administrator can change the clock policy")
     if rating not in Rating.values:
         raise Http404()
-    current = {r: (m, b) for r, m, b in selectors.clock_policies()}[rating]
-    form = ClockPolicyForm(request.POST if request.method == "POST" else None, initial={"hours": Decimal(current[0]) / 60, "basis": current[1]})
+    current = {r.rating: r for r in selectors.clock_rules()}[rating]
+    form = ClockPolicyForm(
+        request.POST if request.method == "POST" else None,
+        initial={"hours": Decimal(current.minutes) / 60, "basis": current.basis, "warning_percents": warnings_text(current.warning_percents)},
+    )
     if request.method == "POST" and form.is_valid():
         hours = form.cleaned_data["hours"]
         try:
             services.clock_policy_update(
-                user=request.user, rating=rating, minutes=int(round(hours * 60)), basis=form.cleaned_data["basis"]
+                user=request.user, rating=rating, minutes=int(round(hours * 60)), basis=form.cleaned_data["basis"],
+                warning_percents=form.cleaned_data["warning_percents"],
             )
         except InvalidInput as exc:
             apply_service_errors(form, exc)
@@ -503,3 +512,20 @@ def clock_policy_edit(request, rating):
             messages.success(request, f"The {Rating(rating).label} clock has been changed. Requests already sent keep their due times.")
             return redirect("referrals:clock-policy")
     return render_form(request, "referrals/clock_policy_edit.html", form, title=f"Change the {Rating(rating).label} clock", rating=rating)
+
+
+def decision_clock_edit(request):
+    require(is_administrator(request.user), "Only an administrator can change the decision clock")
+    minutes, basis = selectors.decision_clock()
+    form = ClockForm(request.POST if request.method == "POST" else None, initial={"hours": Decimal(minutes) / 60, "basis": basis})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.decision_clock_update(
+                user=request.user, minutes=int(round(form.cleaned_data["hours"] * 60)), basis=form.cleaned_data["basis"]
+            )
+        except InvalidInput as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, "The decision clock has been changed. Referrals already recorded keep their decision due times.")
+            return redirect("referrals:clock-policy")
+    return render_form(request, "referrals/decision_clock_edit.html", form, title="Change the decision clock")

@@ -14,6 +14,7 @@ ROUTES = {
     ("get", "/api/v1/information-requests/{request_id}"),
     ("post", "/api/v1/information-requests/{request_id}/answer"),
     ("get", "/api/v1/people/search"),
+    ("get", "/api/v1/board"),
 }
 
 
@@ -46,7 +47,7 @@ def test_every_api_url_is_in_the_document():
     operation_names = set(names(get_resolver().url_patterns)) - {"openapi-json", "api-root", "unknown-route"}
     assert operation_names == {
         "referral-create", "referral-detail", "referral-triage", "referral-decision",
-        "request-list", "request-detail", "request-answer", "people-search",
+        "request-list", "request-detail", "request-answer", "people-search", "board",
     }
     assert len(operation_names) == len(ROUTES)
 

@@ -43,6 +43,9 @@ MATRIX = {
         statuses(404, manager=403, practitioner=403, rep_own=201), lambda w: {"outcome": "not_known"},
     ),
     ("get", "/api/v1/people/search"): (HUB_ONLY, None),
+    # The hub board (the default kind): hub staff only; a representative may have only their own
+    # agency's board (tested in openmash/board/tests/test_api.py).
+    ("get", "/api/v1/board"): (HUB_ONLY, None),
 }
 
 

@@ -317,6 +317,16 @@ def test_changing_the_clock_policy(hub, monkeypatch):
     )
 
 
+def test_changing_the_decision_clock(hub, monkeypatch):
+    from openmash.referrals.models import DecisionClock
+
+    _assert_rolled_back(
+        monkeypatch, referral_services, "decision_clock.update",
+        lambda: referral_services.decision_clock_update(user=hub["admin"], minutes=240, basis="calendar"),
+    )
+    assert not DecisionClock.objects.exists()
+
+
 def test_adding_and_changing_an_agency(hub, monkeypatch):
     _assert_rolled_back(
         monkeypatch, agency_services, "agency.create",

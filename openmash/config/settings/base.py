@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "openmash.information_requests",
     "openmash.access",
     "openmash.board",
+    "openmash.escalation",
     "openmash.api",
 ]
 
@@ -149,6 +150,29 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 OPENMASH_HUB_NAME = os.environ.get("OPENMASH_HUB_NAME", "Multi-Agency Safeguarding Hub")
 OPENMASH_REFERENCE_PREFIX = os.environ.get("OPENMASH_REFERENCE_PREFIX", "MASH")
 OPENMASH_DISPLAY_TIMEZONE = "Europe/London"
+
+# Live boards (docs/adr/0009-live-boards.md): the event stream's heartbeat, and how often each web worker
+# looks for changes committed by another worker on SQLite (PostgreSQL is told at once, by NOTIFY).
+OPENMASH_BOARD_HEARTBEAT_SECONDS = float(os.environ.get("OPENMASH_BOARD_HEARTBEAT_SECONDS", "15"))
+OPENMASH_BOARD_POLL_SECONDS = float(os.environ.get("OPENMASH_BOARD_POLL_SECONDS", "0.2"))
+
+# Escalation email (run_clock, docs/adr/0010-escalation.md): Django's SMTP backend, configured from the
+# environment. Emails carry no personal data: a reference, the agency, the time left and a link.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "0") == "1"
+EMAIL_USE_SSL = os.environ.get("EMAIL_USE_SSL", "0") == "1"
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "OpenMASH <openmash@localhost>")
+# The address people use to reach the service: links in emails are built on it.
+OPENMASH_BASE_URL = os.environ.get("OPENMASH_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# run_clock: seconds between passes, and how long a claim may stay unfinished before another process
+# takes the work over (a process killed half-way must not leave a notice unsent for ever).
+OPENMASH_CLOCK_INTERVAL_SECONDS = int(os.environ.get("OPENMASH_CLOCK_INTERVAL_SECONDS", "15"))
+OPENMASH_CLAIM_TIMEOUT_SECONDS = int(os.environ.get("OPENMASH_CLAIM_TIMEOUT_SECONDS", "600"))
 
 LOGGING = {
     "version": 1,

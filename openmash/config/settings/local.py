@@ -21,3 +21,8 @@ def _local_secret_key():
 
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or _local_secret_key()
+
+# The demo has no mail server: escalation emails are printed by run_clock (console backend) unless
+# EMAIL_HOST names a real SMTP server (or EMAIL_BACKEND is set explicitly).
+if not os.environ.get("EMAIL_HOST") and not os.environ.get("EMAIL_BACKEND"):
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

@@ -21,3 +21,6 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 WHITENOISE_USE_FINDERS = False
 STATIC_ROOT = BASE_DIR / "staticfiles"  # filled by `manage.py collectstatic`
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+# Escalation emails link to the service: the links must use the address people reach it on.
+if not os.environ.get("OPENMASH_BASE_URL", "").startswith("https://"):
+    raise ImproperlyConfigured("OPENMASH_BASE_URL must be set to the service's https:// address in production")

@@ -77,3 +77,14 @@ def decide(users, referral, outcome="nfa", **fields):
         **fields,
     )
     return decision_record(user=users["manager"], referral=referral, data=data)
+
+
+def make_notification(user, request, kind="request_breach"):
+    """An in-service notification to `user` about `request`, as run_clock would have delivered it."""
+    from openmash.escalation.models import Notification, ScheduledNotice
+
+    notice, _ = ScheduledNotice.objects.get_or_create(
+        kind=kind, request=request, percent=100 if kind == "request_breach" else 50, due_at=request.due_at,
+        defaults={"referral": request.referral, "fire_at": request.due_at, "status": "sent", "sent_at": clock.now()},
+    )
+    return Notification.objects.create(notice=notice, recipient=user, channel="in_app", status="sent", sent_at=clock.now())
