@@ -60,6 +60,7 @@ NO_USER = {
     "account_sign_in": "signs a user in: there is no acting user yet (takes the request)",
     "api_token_authenticate": "finds the user a token belongs to",
     "clock_policy_ensure_defaults": "set-up: writes the default policy rows",
+    "lawful_bases_ensure_seeded": "set-up: writes the seed list of lawful bases",
     "clock_policy_for": "read of configuration",
     "request_due_at": "pure calculation from the policy",
     "referral_validate": "validation only; writes nothing",

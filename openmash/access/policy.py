@@ -27,6 +27,15 @@ def is_administrator(user) -> bool:
     return user.is_authenticated and user.is_active and user.role == Role.ADMINISTRATOR
 
 
+def is_ig_officer(user) -> bool:
+    return user.is_authenticated and user.is_active and user.role == Role.IG_OFFICER
+
+
+def can_search_sharing_log(user) -> bool:
+    """Information governance reads the sharing log across referrals; MASH managers answer for it too."""
+    return is_ig_officer(user) or is_manager(user)
+
+
 def can_record_referral(user) -> bool:
     return is_hub_staff(user)
 

@@ -19,6 +19,7 @@ from openmash.information_requests.models import InformationRequest
 from openmash.information_requests.services import AnswerInput, information_request_answer
 from openmash.people.services import NewPerson
 from openmash.referrals.services import PersonRef, ReferralInput, referral_create, referral_triage
+from openmash.sharing.services import override_authorise, override_propose
 
 GIVEN = ["Ava", "Noah", "Isla", "Leo", "Mia", "Ezra", "Ruby", "Theo", "Zara", "Finn", "Nia", "Ollie", "Esme", "Kai", "Lola", "Remi"]
 FAMILY = ["Ashdown", "Brightwell", "Carrow", "Dunmore", "Elstow", "Farrant", "Glenholme", "Hartigan", "Ingleby", "Jessop", "Kestell", "Lindqvist"]
@@ -70,6 +71,10 @@ def seed_open_referrals(*, count: int, seed: int = 1, awaiting_triage_share: flo
                 continue
             asked = codes if agencies is None else rng.sample(codes, min(agencies, len(codes)))
             triaged = received + min(dt.timedelta(minutes=rng.randint(5, 40)), back / 2)
+            with clock.frozen(triaged - dt.timedelta(seconds=30)):
+                # Made-up referrals share without consent, on an authorised override (the rule for real ones).
+                override = override_propose(user=users["practitioner"], referral=referral, basis_codes=["uk-gdpr-6-1-e"], reason="Made-up override.")
+                override_authorise(user=users["manager"], override=override)
             with clock.frozen(triaged):
                 referral_triage(user=users["manager"], referral=referral, rating=rating, rationale="Made-up triage.", agency_codes=asked)
             for request in InformationRequest.objects.filter(referral=referral).select_related("agency"):

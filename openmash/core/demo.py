@@ -27,6 +27,13 @@ from openmash.referrals.services import (
     referral_create,
     referral_triage,
 )
+from openmash.sharing.services import (
+    ConsentInput,
+    consent_record,
+    lawful_bases_ensure_seeded,
+    override_authorise,
+    override_propose,
+)
 
 DEMO_PASSWORD = "openmash-demo"
 
@@ -157,6 +164,33 @@ def seed_referrals(users: dict[str, User]) -> list[str]:
         made.append(referral.reference)
         return referral
 
+    def consent(referral, ago, *, sought="yes", outcome="given", reason="", notes="", family_informed="yes"):
+        """The same consent position for everyone on the referral: children through their mother (or
+        carer), adults for themselves."""
+        links = list(referral.people.select_related("person"))
+        carer = next((f"{l.person.given_name} {l.person.family_name}" for l in links if l.kind == "adult"), "")
+        with clock.frozen(now - ago):
+            for kind, given_by in (("child", "parent_pr" if carer else "young_person"), ("adult", "self")):
+                ids = [l.person_id for l in links if l.kind == kind]
+                groups = [ids] if given_by != "young_person" else [[i] for i in ids]
+                for group in groups if ids else []:
+                    consent_record(
+                        user=practitioner, referral=referral,
+                        data=ConsentInput(
+                            person_ids=group, family_informed=family_informed, sought=sought, not_sought_reason=reason,
+                            outcome=outcome if sought == "yes" else "", given_by=given_by if sought == "yes" else "",
+                            given_by_name=carer if given_by == "parent_pr" else "", method="verbal",
+                            obtained_at=now - ago - dt.timedelta(minutes=10) if sought == "yes" else None, notes=notes,
+                        ),
+                    )
+
+    def override(referral, ago, bases, reason, *, authorise=True):
+        with clock.frozen(now - ago):
+            proposed = override_propose(user=practitioner, referral=referral, basis_codes=bases, reason=reason)
+        if authorise:
+            with clock.frozen(now - ago + dt.timedelta(minutes=3)):
+                override_authorise(user=manager, override=proposed)
+
     def triage(referral, ago, rating, rationale, codes=None):
         with clock.frozen(now - ago):
             referral_triage(user=manager, referral=referral, rating=rating, rationale=rationale, agency_codes=codes)
@@ -178,6 +212,7 @@ def seed_referrals(users: dict[str, User]) -> list[str]:
             family_informed="yes", consent="given", consent_notes="Mum agreed at the school gate to the referral and to agencies sharing.",
         ),
     )
+    consent(made_referral(made[-1]), dt.timedelta(minutes=25), notes="Kerry confirmed on the phone to the hub; Jayden and Tyler too young to decide.")
     # 2. Awaiting triage: anonymous call.
     record(
         dt.timedelta(minutes=15),
@@ -190,6 +225,11 @@ def seed_referrals(users: dict[str, User]) -> list[str]:
         ),
         recorded_after=dt.timedelta(minutes=5),
     )
+    anonymous = made_referral(made[-1])
+    consent(anonymous, dt.timedelta(minutes=8), sought="no", reason="risk_to_child", family_informed="no")
+    override(anonymous, dt.timedelta(minutes=6), ["uk-gdpr-6-1-e", "dpa-2018-sch1-p18", "ca-1989-s47"],
+             "Repeated reports of a child screaming and of domestic abuse; telling the family before agencies check could put Amira at greater risk.",
+             authorise=False)
     # 3. Red, gathering: police notification after a domestic incident; some agencies answered.
     red = record(
         dt.timedelta(hours=2, minutes=30),
@@ -209,6 +249,9 @@ def seed_referrals(users: dict[str, User]) -> list[str]:
             family_informed="yes", consent="refused", consent_notes="Donna did not agree to information being shared with other agencies.",
         ),
     )
+    consent(red, dt.timedelta(hours=2, minutes=20), outcome="refused", notes="Donna did not agree to information being shared with other agencies.")
+    override(red, dt.timedelta(hours=2, minutes=10), ["uk-gdpr-6-1-e", "dpa-2018-sch1-p18", "ca-2004-s11"],
+             "High-risk domestic abuse (DASH high) with a baby in the household and a child witness; refusal does not outweigh the risk of significant harm.")
     triage(red, dt.timedelta(hours=2), "red", "High-risk domestic abuse with a baby in the household and a child witness. Consent refused but sharing is necessary to safeguard.")
     _answer(users, red, "police", now - dt.timedelta(hours=1, minutes=10), "held",
             summary="Two previous call-outs to this address in 2025 (verbal only). Ryan Pike: conviction for assault 2019, on licence until March.",
@@ -234,6 +277,7 @@ def seed_referrals(users: dict[str, User]) -> list[str]:
             family_informed="yes", consent="given",
         ),
     )
+    consent(amber, dt.timedelta(hours=31))
     triage(amber, dt.timedelta(hours=30), "amber", "Possible criminal exploitation; injuries treated; mother engaged.")
     _answer(users, amber, "youth-justice", now - dt.timedelta(hours=20), "held",
             summary="Kai has an open referral order (possession with intent). Worker concerned about older associates.", systems="ChildView")
@@ -253,6 +297,8 @@ def seed_referrals(users: dict[str, User]) -> list[str]:
         ),
         recorded_after=dt.timedelta(minutes=5),
     )
+    consent(urgent, dt.timedelta(minutes=35), sought="no", reason="prejudice_investigation", family_informed="no",
+            notes="Telling the family could put Sophie at risk and prejudice a police investigation.")
     triage(urgent, dt.timedelta(minutes=30), "urgent", "Disclosure of sexual abuse by a household member; child frightened to go home. Strategy discussion now.",
            codes=["csc", "police", "health-acute", "health-community", "gp", "education"])
     _answer(users, urgent, "police", now - dt.timedelta(minutes=10), "held",
@@ -270,6 +316,7 @@ def seed_referrals(users: dict[str, User]) -> list[str]:
             family_informed="yes", consent="given",
         ),
     )
+    consent(green, dt.timedelta(hours=39, minutes=20))
     triage(green, dt.timedelta(hours=39), "green", "Low risk; mother asking for support.", codes=["health-community", "gp", "adult-mh", "early-help"])
     for code, outcome, summary in [
         ("health-community", "held", "Weighing regularly; mum attends clinic. Edinburgh score 14 at 8 weeks."),
@@ -290,6 +337,7 @@ def seed_referrals(users: dict[str, User]) -> list[str]:
             family_informed="yes", consent="given",
         ),
     )
+    consent(decided, dt.timedelta(days=2, minutes=30))
     triage(decided, dt.timedelta(days=2), "green", "Young carer; no immediate risk.", codes=["education", "adult-mh", "early-help", "gp"])
     _answer(users, decided, "education", now - dt.timedelta(days=1, hours=20), "held", summary="Ella's attendance has dropped to 88%; school noticed she seems tired.")
     _answer(users, decided, "adult-mh", now - dt.timedelta(days=1, hours=19), "held", summary="Paul is under the community mental health team; engages well.")
@@ -309,10 +357,15 @@ def seed_referrals(users: dict[str, User]) -> list[str]:
     return made
 
 
+def made_referral(reference: str) -> Referral:
+    return Referral.objects.get(reference=reference)
+
+
 def seed_demo() -> tuple[dict[str, User], list[str]]:
     """Idempotent: agencies and users are refreshed; referrals are seeded only into an empty hub."""
     with transaction.atomic():
         users = ensure_agencies_and_users()
+        lawful_bases_ensure_seeded()
         references = []
         if not Referral.objects.exists():
             references = seed_referrals(users)

@@ -19,3 +19,9 @@ class Restriction(models.TextChoices):
     NONE = "none", "None – hub staff may see it"
     MANAGER_ONLY = "manager_only", "MASH manager only"
     NOT_FOR_FAMILY = "not_for_family", "Not to be disclosed to the family"
+
+
+class SentUnder(models.TextChoices):
+    CONSENT = "consent", "Consent"
+    OVERRIDE = "override", "Override (lawful basis without consent)"
+    URGENT = "urgent", "Urgent – sent before the override was recorded"

@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 
 from openmash.core import clock
-from openmash.information_requests.codes import AnswerOutcome, RequestStatus, Restriction  # noqa: F401 (re-exported)
+from openmash.information_requests.codes import AnswerOutcome, RequestStatus, Restriction, SentUnder  # noqa: F401 (re-exported)
 
 
 class InformationRequest(models.Model):
@@ -17,6 +17,9 @@ class InformationRequest(models.Model):
     status = models.CharField(max_length=12, choices=RequestStatus.choices, default=RequestStatus.OPEN, db_index=True)
     answered_at = models.DateTimeField(null=True, blank=True, help_text="When the first answer arrived")
     closed_at = models.DateTimeField(null=True, blank=True)
+    # On what footing the hub shared the referral with this agency: consent, an authorised override,
+    # or (Urgent only) before the override was recorded — which then must be before the decision.
+    sent_under = models.CharField(max_length=10, choices=SentUnder.choices, default=SentUnder.CONSENT)
 
     class Meta:
         ordering = ["due_at", "id"]

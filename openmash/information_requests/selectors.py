@@ -2,11 +2,18 @@
 
 from dataclasses import dataclass
 
-from openmash.access.policy import access_information_request, can_answer, can_see_answer, requests_visible_to
+from openmash.access.policy import (
+    access_information_request,
+    can_answer,
+    can_see_answer,
+    is_agency_rep,
+    requests_visible_to,
+)
 from openmash.audit.services import audit_record
 from openmash.information_requests.models import InformationAnswer, InformationRequest, RequestStatus
 from openmash.people.selectors import Household, referral_household
 from openmash.referrals.codes import ConcernCategory
+from openmash.sharing.models import ReferrerRelease
 
 
 def agency_requests(*, user, status: str | None = RequestStatus.OPEN, limit: int = 500) -> list[InformationRequest]:
@@ -31,6 +38,8 @@ class RequestPage:
     answers: list[InformationAnswer]
     can_answer: bool
     hidden_answers: int = 0  # answers the viewer may not see (restricted to MASH managers)
+    # Whether a MASH manager has released the referrer's identity to the viewer's agency.
+    referrer_released: bool = False
 
 
 def request_page(*, user, request_id) -> RequestPage:
@@ -52,6 +61,8 @@ def request_page(*, user, request_id) -> RequestPage:
         answers=answers,
         can_answer=can_answer(user, request) and request.status != RequestStatus.NOT_NEEDED,
         hidden_answers=len(every) - len(answers),
+        referrer_released=is_agency_rep(user)
+        and ReferrerRelease.objects.filter(referral=referral, agency_id=request.agency_id).exists(),
     )
 
 

@@ -10,6 +10,7 @@ from openmash.audit.services import audit_record
 from openmash.board.notify import board_changed
 from openmash.core import clock
 from openmash.core.errors import Collector, Conflict
+from openmash.sharing.log import log_answer
 from openmash.information_requests.models import (
     AnswerOutcome,
     InformationAnswer,
@@ -74,7 +75,7 @@ def information_request_answer(*, user, request: InformationRequest, data: Answe
         data.decline_reason = ""
 
     with transaction.atomic():
-        request = InformationRequest.objects.select_for_update().select_related("referral").get(pk=request.pk)
+        request = InformationRequest.objects.select_for_update(of=("self",)).select_related("referral", "agency").get(pk=request.pk)
         if request.status == RequestStatus.NOT_NEEDED:
             raise Conflict("The hub has already made its decision; this request is closed")
         last = request.answers.aggregate(v=Max("version"))["v"] or 0
@@ -100,6 +101,7 @@ def information_request_answer(*, user, request: InformationRequest, data: Answe
             request.answered_at = now
         request.status = RequestStatus.ANSWERED
         request.save(update_fields=["answered_at", "status"])
+        log_answer(user=user, request=request, answer=answer)
         board_changed(reference=request.referral.reference, agencies=[request.agency.code])
         audit_record(
             user=user,

@@ -19,7 +19,7 @@ from openmash.board.notify import board_changed
 from openmash.core import clock
 from openmash.core.errors import Collector, Conflict, InvalidInput
 from openmash.core.formatting import age_on
-from openmash.information_requests.models import InformationRequest, RequestStatus
+from openmash.information_requests.models import InformationRequest, RequestStatus, SentUnder
 from openmash.people.codes import RelationshipKind
 from openmash.people.models import Person, Relationship
 from openmash.people.services import NewPerson, new_person_validate, person_create
@@ -37,6 +37,9 @@ from openmash.referrals.codes import (
     ReferrerInformed,
     ThresholdLevel,
 )
+from openmash.sharing.codes import SharingDecision, SharingKind
+from openmash.sharing.log import HUB, log_requests_sent, sharing_log_record
+from openmash.sharing.rules import sharing_cover
 from openmash.referrals.models import (
     NARRATIVE_MAX,
     ChildOutcome,
@@ -424,8 +427,12 @@ def referral_triage(
        keep their request; an agency cannot be asked twice.
     3. New requests are due by the new rating's clock from now. On a re-rating, requests still
        unanswered move to the new rating's clock counted from the re-rating; answered ones keep theirs.
-    4. Urgent records that a strategy discussion is required now.
-    5. The change is kept in the rating history with who, when and why.
+    4. Requests go out only where consent covers the agency or an override is in force; otherwise
+       triage is refused. Urgent is the exception: requests go at once, and the override must then
+       be authorised before the decision (docs/adr/0011-consent-and-sharing.md).
+    5. Urgent records that a strategy discussion is required now.
+    6. The change is kept in the rating history with who, when and why; each request sent is
+       logged as a disclosure.
     """
     require(can_triage(user), "Only a MASH manager can rate a referral")
     errors = Collector()
@@ -455,6 +462,9 @@ def referral_triage(
             raise InvalidInput.single(
                 "rating", f"This referral is already rated {Rating(rating).label}; choose another rating or add agencies"
             )
+        cover = sharing_cover(referral=referral, agency_codes=[a.code for a in new_agencies])
+        if cover.uncovered and rating != Rating.URGENT:
+            raise Conflict(_not_covered_message(cover))
         now = clock.now()
         due = request_due_at(rating=rating, start=now)
         previous = referral.rating
@@ -464,12 +474,16 @@ def referral_triage(
         moved = 0
         if previous and previous != rating:
             moved = InformationRequest.objects.filter(referral=referral, status=RequestStatus.OPEN).update(due_at=due)
-        InformationRequest.objects.bulk_create(
+        sent = InformationRequest.objects.bulk_create(
             [
-                InformationRequest(referral=referral, agency=a, requested_at=now, requested_by=user, due_at=due)
+                InformationRequest(
+                    referral=referral, agency=a, requested_at=now, requested_by=user, due_at=due,
+                    sent_under=cover.sent_under(a.code) or SentUnder.URGENT,
+                )
                 for a in new_agencies
             ]
         )
+        log_requests_sent(user=user, referral=referral, requests=sent)
         referral.rating = rating
         referral.rated_at = now
         referral.status = ReferralStatus.GATHERING
@@ -493,9 +507,24 @@ def referral_triage(
                 "agencies_added": [a.code for a in new_agencies],
                 "requests_moved": moved,
                 "due_at": due.isoformat(),
+                "sent_before_override": [r.agency.code for r in sent if r.sent_under == SentUnder.URGENT],
             },
         )
     return referral
+
+
+def _not_covered_message(cover) -> str:
+    agencies = sorted(cover.uncovered)
+    people = sorted({name for names in cover.uncovered.values() for name in names})
+    waiting = (
+        " An override is waiting for a MASH manager to authorise it."
+        if cover.pending_override is not None
+        else " Record consent on the Sharing tab, or propose an override for a MASH manager to authorise."
+    )
+    return (
+        f"Information requests cannot go out yet: consent from {', '.join(people)} does not cover "
+        f"{len(agencies)} of the agencies chosen, and no override is in force.{waiting}"
+    )
 
 
 # ------------------------------------------------------------------ decision
@@ -557,6 +586,14 @@ def decision_record(*, user, referral: Referral, data: DecisionInput) -> Decisio
             raise Conflict("This referral has already been decided")
         if referral.status == ReferralStatus.AWAITING_TRIAGE:
             raise Conflict("Rate the referral before recording a decision")
+        if (
+            InformationRequest.objects.filter(referral=referral, sent_under=SentUnder.URGENT).exists()
+            and not sharing_cover(referral=referral).override
+        ):
+            raise Conflict(
+                "Information requests went out under Urgent before consent or an override covered them: "
+                "an override must be proposed and authorised before the decision is recorded"
+            )
         unanswered = InformationRequest.objects.filter(referral=referral, status=RequestStatus.OPEN)
         if unanswered.exists() and not data.early_decision_reason:
             errors.add(
@@ -584,6 +621,12 @@ def decision_record(*, user, referral: Referral, data: DecisionInput) -> Decisio
         referral.status = ReferralStatus.DECIDED
         referral.decided_at = now
         referral.save(update_fields=["status", "decided_at"])
+        if data.referrer_informed == ReferrerInformed.NOT_APPROPRIATE:
+            sharing_log_record(
+                user=user, referral=referral, kind=SharingKind.REFERRER_NOT_TOLD, decision=SharingDecision.NOT_SHARED,
+                from_party=HUB, to_party="The referrer", items=["decision.outcomes"], what="Nothing",
+                withheld="The outcome of the referral", why=data.referrer_informed_notes,
+            )
         audit_record(
             user=user,
             action="referral.decide",

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "openmash.people",
     "openmash.referrals",
     "openmash.information_requests",
+    "openmash.sharing",
     "openmash.access",
     "openmash.board",
     "openmash.escalation",

@@ -46,12 +46,40 @@ def referral_input(**overrides) -> ReferralInput:
     return data
 
 
-def make_referral(users, **overrides):
-    return referral_create(user=users["practitioner"], data=referral_input(**overrides))
+def make_referral(users, with_consent=True, **overrides):
+    """A recorded referral; by default with consent given for everyone on it, so it can be triaged."""
+    referral = referral_create(user=users["practitioner"], data=referral_input(**overrides))
+    if with_consent:
+        give_consent(users, referral)
+    return referral
 
 
-def make_triaged(users, rating="red", agencies=None, **overrides):
-    referral = make_referral(users, **overrides)
+def give_consent(users, referral, *, agencies=None, user="practitioner"):
+    """Consent given for everyone on the referral (children by their mother, adults themselves)."""
+    from openmash.sharing.services import ConsentInput, consent_record
+
+    when = clock.now() - dt.timedelta(minutes=30)
+    links = list(referral.people.all())
+    scope = {"scope_all_agencies": agencies is None, "scope_agencies": list(agencies or [])}
+    for kind, given_by, name in (("child", "parent_pr", "Kerry Smith"), ("adult", "self", "")):
+        ids = [link.person_id for link in links if link.kind == kind]
+        if ids:
+            consent_record(
+                user=users[user], referral=referral,
+                data=ConsentInput(person_ids=ids, family_informed="yes", sought="yes", outcome="given", given_by=given_by,
+                                  given_by_name=name, obtained_at=when, method="verbal", **scope),
+            )
+
+
+def authorised_override(users, referral, *, bases=("uk-gdpr-6-1-e", "dpa-2018-sch1-p18"), reason="Seeking consent would put the children at risk."):
+    from openmash.sharing.services import override_authorise, override_propose
+
+    override = override_propose(user=users["practitioner"], referral=referral, basis_codes=list(bases), reason=reason)
+    return override_authorise(user=users["manager"], override=override)
+
+
+def make_triaged(users, rating="red", agencies=None, with_consent=True, **overrides):
+    referral = make_referral(users, with_consent=with_consent, **overrides)
     referral_triage(user=users["manager"], referral=referral, rating=rating, rationale="Because.", agency_codes=agencies)
     referral.refresh_from_db()
     return referral

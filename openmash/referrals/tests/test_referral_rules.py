@@ -223,7 +223,7 @@ def test_an_unborn_child_without_date_of_birth_is_allowed(hub, freeze):
 def test_siblings_get_their_own_rows_and_share_their_mother(hub, freeze):
     freeze(T0)
     before = _snapshot()
-    referral = make_referral(hub)
+    referral = make_referral(hub, with_consent=False)
     children = [link.person for link in referral.people.filter(kind="child").order_by("position")]
     adults = [link.person for link in referral.people.filter(kind="adult")]
     assert [c.given_name for c in children] == ["Jayden", "Tyler"]
