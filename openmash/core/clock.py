@@ -46,3 +46,8 @@ def to_local(value: dt.datetime) -> dt.datetime:
 
 def local_today() -> dt.date:
     return to_local(now()).date()
+
+
+def local_midnight(day: dt.date) -> dt.datetime:
+    """The start of `day` in Europe/London, as an aware UTC time (a day is 23 or 25 hours at the clock changes)."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=LONDON).astimezone(UTC)

@@ -81,7 +81,8 @@ def log_answer(*, user, request, answer) -> None:
         user=user, referral=referral, from_party=agency.name, from_agency=agency, to_party=f"{HUB} hub staff",
         request=request, answer=answer, basis_kind=basis_kind, basis_codes=codes, override=override, subjects=subjects,
     )
-    version = f" (correction, version {answer.version}: {answer.correction_reason})" if answer.version > 1 else ""
+    # The correction's reason is not copied: on a restricted answer it may say what the answer says.
+    version = f" (correction, version {answer.version})" if answer.version > 1 else ""
     if answer.outcome == AnswerOutcome.DECLINED:
         sharing_log_record(
             kind=SharingKind.ANSWER_DECLINED, decision=SharingDecision.NOT_SHARED, items=[f"answer:{answer.pk}"],

@@ -104,7 +104,9 @@ def consent_record(*, user, referral: Referral, data: ConsentInput) -> list[Cons
         if outcome not in ConsentOutcome.values:
             errors.add("outcome", "Select whether consent was given, refused or withdrawn")
         obtained_at = data.obtained_at
-        if obtained_at is None:
+        if obtained_at is not None and (obtained_at.tzinfo is None or obtained_at.utcoffset() is None):
+            errors.add("obtained_at", "Give the date and time with its time zone")
+        elif obtained_at is None:
             errors.add("obtained_at", "Give the date and time consent was " + ("given" if outcome == ConsentOutcome.GIVEN else "refused or withdrawn"))
         elif obtained_at > clock.now() + dt.timedelta(minutes=5):
             errors.add("obtained_at", "The date and time must not be in the future")
@@ -315,6 +317,7 @@ def outcome_letter_create(*, user, referral: Referral, data: LetterInput) -> Out
     """
     require(is_manager(user), "Only a MASH manager can send outcome feedback to the referrer")
     errors = Collector()
+    referral = Referral.objects.get(pk=referral.pk)  # the status as stored, not as the caller last read it
     if referral.status != ReferralStatus.DECIDED:
         raise Conflict("Record the decision before writing to the referrer")
     if referral.referrer_anonymous:
