@@ -5,7 +5,6 @@ from openmash.core import clock
 from openmash.core.formatting import iso
 
 
-
 def _display(user) -> str:
     return user.display_name if user is not None else ""
 
@@ -121,6 +120,17 @@ def decision(d, outcomes: dict[int, str], referral) -> dict:
     }
 
 
+def referrer(r) -> dict:
+    return {
+        "anonymous": r.referrer_anonymous,
+        "name": r.referrer_name,
+        "role": r.referrer_role,
+        "organisation": r.referrer_organisation,
+        "phone": r.referrer_phone,
+        "email": r.referrer_email,
+    }
+
+
 def referral_page(page) -> dict:
     """A `referrals.selectors.ReferralPage` as the caller may see it."""
     r = page.referral
@@ -146,14 +156,7 @@ def referral_page(page) -> dict:
         # What the agency's request page shows, and no more (docs/adr/0004-access.md).
         return body
     body.update(
-        referrer={
-            "anonymous": r.referrer_anonymous,
-            "name": r.referrer_name,
-            "role": r.referrer_role,
-            "organisation": r.referrer_organisation,
-            "phone": r.referrer_phone,
-            "email": r.referrer_email,
-        },
+        referrer=referrer(r),
         family_informed=r.family_informed,
         family_informed_notes=r.family_informed_notes,
         consent=r.consent,
@@ -179,7 +182,7 @@ def request_page(page) -> dict:
     q = page.request
     r = q.referral
     children, adults = household(page.household)
-    return {
+    body = {
         **request_summary(q),
         "answers": [answer(a) for a in page.answers],
         "restricted_answers_hidden": page.hidden_answers,
@@ -195,6 +198,10 @@ def request_page(page) -> dict:
             "concern_narrative": r.concern_narrative,
         },
     }
+    if page.referrer_released:
+        # A MASH manager has released who made the referral to this agency; otherwise it is absent.
+        body["referrer"] = referrer(r)
+    return body
 
 
 def board_rows(view) -> list[dict]:
@@ -212,3 +219,76 @@ def board_rows(view) -> list[dict]:
         }
         for row in view.rows
     ]
+
+
+# ------------------------------------------------------------------ consent, overrides, the sharing log
+
+
+def consent_entry(e) -> dict:
+    return {
+        "id": e.pk,
+        "person_id": e.person_id,
+        "family_informed": e.family_informed,
+        "sought": e.sought,
+        "not_sought_reason": e.not_sought_reason,
+        "outcome": e.outcome,
+        "given_by": e.given_by,
+        "given_by_name": e.given_by_name,
+        "obtained_at": iso(e.obtained_at),
+        "method": e.method,
+        "scope_all_agencies": e.scope_all_agencies,
+        "scope_agencies": list(e.scope_agencies or []),
+        "scope_information": e.scope_information,
+        "notes": e.notes,
+        "recorded_by": _display(e.recorded_by),
+        "recorded_at": iso(e.recorded_at),
+    }
+
+
+def lawful_basis(b) -> dict:
+    return {"code": b.code, "label": b.label, "category": b.category, "active": b.active}
+
+
+def override(o) -> dict:
+    """A `ConsentOverride` loaded by `sharing.selectors.override_with_details` (referral, people, bases)."""
+    return {
+        "id": o.pk,
+        "reference": o.referral.reference,
+        "status": o.status,
+        "lawful_basis": [{"code": b.code, "label": b.label} for b in o.bases.all()],
+        "reason": o.reason,
+        "proposed_by": _display(o.proposed_by),
+        "proposed_at": iso(o.proposed_at),
+        "decided_by": _display(o.decided_by) or None,
+        "decided_at": iso(o.decided_at),
+        "decision_reason": o.decision_reason,
+        "self_authorised": o.self_authorised,
+    }
+
+
+def sharing_event(e) -> dict:
+    """One `SharingEvent`: what it names was shared or withheld, never the information itself."""
+    return {
+        "id": e.pk,
+        "occurred_at": iso(e.occurred_at),
+        "kind": e.kind,
+        "decision": e.decision,
+        "from": e.from_party,
+        "from_agency": e.from_agency.code if e.from_agency else None,
+        "to": e.to_party,
+        "to_agency": e.to_agency.code if e.to_agency else None,
+        "items": [str(i) for i in e.items or []],
+        "what": e.what,
+        "withheld": e.withheld,
+        "why": e.why,
+        "basis_kind": e.basis_kind,
+        "basis_codes": [str(c) for c in e.basis_codes or []],
+        "channel": e.channel,
+        "referrer_identity_protected": e.referrer_identity_protected,
+        "subjects": sorted(p.pk for p in e.subjects.all()),  # prefetched by the selector
+        "actor": {"name": e.actor_name, "role": e.actor_role, "agency": e.actor_agency or None},
+    }
+
+
+def sharing_log(referral, events) -> dict:
+    return {"reference": referral.reference, "events": [sharing_event(e) for e in events]}

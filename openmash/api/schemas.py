@@ -7,10 +7,11 @@ the database or the clock (NHS number check digits, a received time in the futur
 are the services', and come back as 422 problems with the same field paths.
 """
 
-from typing import Literal
+import datetime as dt
+from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_serializer, model_validator
 from pydantic_core import PydanticCustomError
 
 from openmash.api.types import Bool, DateString, Id, IsoDateTime, OptionalIsoDate, OptionalText, Text, Timestamp, choice
@@ -27,6 +28,19 @@ from openmash.referrals.codes import (
     ReferralSource,
     ReferralStatus,
     ReferrerInformed,
+)
+from openmash.sharing.codes import (
+    BasisCategory,
+    BasisKind,
+    Channel,
+    ConsentGivenBy,
+    ConsentMethod,
+    ConsentOutcome,
+    ConsentSought,
+    NotSoughtReason,
+    OverrideStatus,
+    SharingDecision,
+    SharingKind,
 )
 
 
@@ -199,6 +213,99 @@ class DecisionIn(In):
         return value
 
 
+# ------------------------------------------------------------------ consent and overrides
+
+
+def optional_choice(choices) -> type:
+    """A code from a TextChoices, or "" / null for "not applicable" (the service says when it is needed)."""
+    return Literal[tuple(choices.values) + ("",)] | None  # type: ignore[valid-type]
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise PydanticCustomError(
+            "datetime_naive", "Give the time with its offset (Z or +01:00), like 2026-03-02T14:05:00+00:00"
+        )
+    try:
+        value.astimezone(dt.timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00+01:00 has no UTC time a database can store
+        raise PydanticCustomError("datetime_range", "Enter a real date and time") from None
+    return value
+
+
+# A time that must carry its offset: the consent services compare it with the clock, which a naive
+# time cannot be (and which would otherwise fail as a server error).
+AwareIsoDateTime = Annotated[IsoDateTime, AfterValidator(_aware)]
+
+
+def _once_each(value: list, what: str) -> list:
+    repeated = [v for i, v in enumerate(value) if v in value[:i]]
+    if repeated:
+        raise PydanticCustomError(
+            "repeated", "Give each {what} once; repeated: {items}", {"what": what, "items": ", ".join(map(str, dict.fromkeys(repeated)))}
+        )
+    return value
+
+
+class ConsentIn(In):
+    """What was done about consent for one person (`person_id`) or several at once (`person_ids`);
+    each gets their own entry. A later entry for the same person (consent withdrawn, given after all)
+    becomes their current position; earlier entries stay as their history."""
+
+    person_id: Id | None = Field(None, description="The person (a child or adult on this referral); or give person_ids")
+    person_ids: list[Id] | None = Field(None, description="Several people at once, instead of person_id")
+    family_informed: choice(FamilyInformed) = Field(description="Whether the family knows about the referral")
+    sought: choice(ConsentSought) = Field(description="Whether consent to share was sought")
+    not_sought_reason: optional_choice(NotSoughtReason) = Field(None, description="Required when sought is no; `other` needs notes")
+    outcome: optional_choice(ConsentOutcome) = Field(None, description="Required when sought is yes")
+    given_by: optional_choice(ConsentGivenBy) = Field(
+        None, description="Required when sought is yes: who gave, refused or withdrew consent"
+    )
+    given_by_name: OptionalText = Field(default="", description="Required when a parent or carer gave it")
+    obtained_at: AwareIsoDateTime | None = Field(
+        None, description="Required when sought is yes: when (ISO 8601 with offset, not in the future)"
+    )
+    method: optional_choice(ConsentMethod) = Field(None, description="Required when sought is yes: verbal or written")
+    scope_all_agencies: Bool = Field(True, description="Consent given covers every agency (the default)")
+    scope_agencies: list[Text] = Field(
+        default_factory=list, description="Agency codes the consent covers, with scope_all_agencies false"
+    )
+    scope_information: OptionalText = Field(default="", description="What information may be shared, in words")
+    notes: OptionalText
+
+    @field_validator("person_ids")
+    @classmethod
+    def _people_once(cls, value):
+        return value if value is None else _once_each(value, "person")
+
+    @field_validator("scope_agencies")
+    @classmethod
+    def _agencies_once(cls, value):
+        return _once_each(value, "agency")
+
+
+class OverrideIn(In):
+    lawful_basis: list[Text] = Field(
+        description="Codes from GET /lawful-bases (active entries only); at least one"
+    )
+    reason: Text = Field(description="Why information must be shared without consent")
+
+    @field_validator("lawful_basis")
+    @classmethod
+    def _bases_once(cls, value):
+        return _once_each(value, "lawful basis")
+
+
+class OverrideAuthoriseIn(In):
+    reason: OptionalText = Field(
+        default="", description="Required when the MASH manager authorising it also proposed it: a second reason"
+    )
+
+
+class OverrideRejectIn(In):
+    reason: Text = Field(description="Why the override is rejected")
+
+
 # ------------------------------------------------------------------ queries
 
 
@@ -223,6 +330,19 @@ class RequestListQuery(In):
 class BoardQuery(In):
     kind: choice(BoardKind) = Field(BoardKind.HUB.value, description="hub (default), agency or decision")
     agency: OptionalText = Field(default="", description="The agency's code; required for kind=agency, refused otherwise")
+
+
+class LawfulBasesQuery(In):
+    all: bool = Field(False, description="true: retired entries too")
+
+    @field_validator("all", mode="before")
+    @classmethod
+    def _true_or_false(cls, value):
+        if value in ("", None):
+            return False
+        if value not in ("true", "false", True, False):
+            raise PydanticCustomError("bool_type", "Must be true or false")
+        return value in ("true", True)
 
 
 # ------------------------------------------------------------------ responses
@@ -419,6 +539,16 @@ class RequestReferralOut(Out):
 class RequestDetailOut(RequestOut):
     can_answer: bool = Field(description="The caller may answer (or correct the answer to) this request now")
     referral: RequestReferralOut
+    referrer: ReferrerOut | None = Field(
+        None, description="Who made the referral: present only once a MASH manager has released it to the caller's agency; absent otherwise"
+    )
+
+    @model_serializer(mode="wrap")
+    def _referrer_absent_unless_released(self, handler):
+        body = handler(self)
+        if body.get("referrer") is None:
+            body.pop("referrer", None)  # absent, not null: nothing about the referrer is said
+        return body
 
 
 class AnswerCreatedOut(AnswerOut):
@@ -455,3 +585,88 @@ class BoardRowOut(Out):
     countdown_due_at: Timestamp | None = Field(description="The earliest due time among unanswered requests; null when none is unanswered")
     overdue: bool = Field(description="An unanswered request is past its due time")
     items: list[BoardItemOut] = Field(description="One per agency asked, in the hub's agency order")
+
+
+# ------------------------------------------------------------------ consent, overrides, the sharing log
+
+
+class ConsentEntryOut(Out):
+    id: int
+    person_id: int
+    family_informed: choice(FamilyInformed)
+    sought: choice(ConsentSought)
+    not_sought_reason: str = Field(description='A NotSoughtReason code when sought is no, else ""')
+    outcome: str = Field(description='given, refused or withdrawn when sought is yes, else ""')
+    given_by: str
+    given_by_name: str
+    obtained_at: Timestamp | None
+    method: str
+    scope_all_agencies: bool
+    scope_agencies: list[str] = Field(description="Agency codes, when the consent does not cover every agency")
+    scope_information: str
+    notes: str
+    recorded_by: str
+    recorded_at: Timestamp
+
+
+class ConsentRecordedOut(Out):
+    reference: str
+    entries: list[ConsentEntryOut] = Field(description="One new entry per person")
+
+
+class LawfulBasisOut(Out):
+    code: str
+    label: str
+    category: choice(BasisCategory)
+    active: bool = Field(description="false: retired, no longer offered for new overrides")
+
+
+class BasisOut(Out):
+    code: str
+    label: str
+
+
+class OverrideOut(Out):
+    id: int
+    reference: str
+    status: choice(OverrideStatus)
+    lawful_basis: list[BasisOut]
+    reason: str
+    proposed_by: str
+    proposed_at: Timestamp
+    decided_by: str | None = Field(description="The MASH manager who authorised or rejected it; null while proposed")
+    decided_at: Timestamp | None
+    decision_reason: str = Field(description="Why it was rejected; or the proposer's second reason when they authorised it themselves")
+    self_authorised: bool = Field(description="The manager who authorised it also proposed it (flagged for information governance)")
+
+
+class ActorOut(Out):
+    name: str
+    role: str
+    agency: str | None = Field(description="The actor's agency code, for agency representatives")
+
+
+class SharingEventOut(Out):
+    id: int
+    occurred_at: Timestamp
+    kind: choice(SharingKind)
+    decision: choice(SharingDecision)
+    from_: str = Field(alias="from", description="Who shared (or declined to)")
+    from_agency: str | None = Field(description="Their agency's code, when an agency")
+    to: str = Field(description="With whom")
+    to_agency: str | None
+    items: list[str] = Field(description='What was shared, by name (fields, "answer:<id>:<field>"), never copied')
+    what: str
+    withheld: str = Field(description="What was not shared, and so not disclosed")
+    why: str
+    basis_kind: choice(BasisKind) = Field(description='consent, override, urgent, agency, or "" when nothing was shared')
+    basis_codes: list[str] = Field(description="Lawful-basis codes of the override relied on")
+    channel: choice(Channel)
+    referrer_identity_protected: bool
+    subjects: list[int] = Field(description="person_id of each person the information is about")
+    actor: ActorOut
+
+
+class SharingLogOut(Out):
+    reference: str
+    events: list[SharingEventOut] = Field(description="Oldest first")

@@ -12,7 +12,7 @@ from ninja import NinjaAPI
 
 from openmash.api import problems
 from openmash.api.auth import TokenAuth
-from openmash.api.routes import board, information_requests, people, referrals
+from openmash.api.routes import board, information_requests, people, referrals, sharing
 
 DESCRIPTION = """
 The OpenMASH API, for agency systems and scripts. It calls the same services as the pages, with the
@@ -29,6 +29,15 @@ people). `GET /information-requests` is the list of *the caller's agency's* requ
 agency representatives only; every other role has no agency and gets 403. `GET /board` (what a wall
 board shows) is for hub staff, any kind; an agency representative may have only their own agency's
 board (`kind=agency&agency=<their code>`), and gets 403 for any other.
+
+**Consent and sharing.** Information requests go out only when every person's newest consent entry
+covers the agency, or an override (sharing without consent, on a lawful basis) is in force: otherwise
+triage answers 409. An Urgent referral's requests go out at once, and then the decision answers 409
+until an override is authorised. An override is proposed by hub staff and authorised or rejected by a
+MASH manager; a manager authorising their own proposal gives a second reason and is flagged. Every
+decision to share or not to share is in the referral's sharing log. Answers an agency restricted
+("MASH manager only", "not to be disclosed to the family") are never shown beyond who may see them,
+and the log names what was shared without copying it.
 
 **Errors** are `application/problem+json` (RFC 9457): `type` (a tag URI such as
 `tag:openmash,2026:problems/invalid-input`), `title`, `status`, `detail`, `instance` (the request path)
@@ -109,3 +118,4 @@ api.add_router("", referrals.router)
 api.add_router("", information_requests.router)
 api.add_router("", people.router)
 api.add_router("", board.router)
+api.add_router("", sharing.router)

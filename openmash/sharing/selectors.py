@@ -134,6 +134,27 @@ def override_for_action(*, user, override_id) -> ConsentOverride:
     return override
 
 
+def override_with_details(*, user, override_id) -> ConsentOverride:
+    """An override with what showing it needs (its referral, who proposed and decided it, its bases),
+    for a caller who has just proposed, authorised or rejected it. Hub staff, on a referral they can
+    see. Not audited as a view: the write it follows is."""
+    try:
+        override_id = int(override_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such override") from None
+    override = None
+    if is_hub_staff(user) and 0 < override_id < 2**63:
+        override = (
+            ConsentOverride.objects.select_related("referral", "proposed_by", "decided_by")
+            .prefetch_related("bases")
+            .filter(pk=override_id, referral__in=referrals_visible_to(user))
+            .first()
+        )
+    if override is None:
+        raise NotFound("No such override that you can see")
+    return override
+
+
 def letter_for_view(*, user, reference: str, letter_id) -> OutcomeLetter:
     require(is_hub_staff(user), "Only hub staff can see outcome letters")
     referral = access_referral(user=user, reference=reference)
@@ -259,4 +280,164 @@ def pending_overrides(*, user, limit: int = 50) -> list[ConsentOverride]:
         return []
     return list(
         ConsentOverride.objects.filter(status=OverrideStatus.PROPOSED).select_related("referral", "proposed_by").order_by("proposed_at")[:limit]
+    )
+
+
+# ------------------------------------------------------------------ for the pages (issue 4 pages)
+
+
+@dataclass
+class AgencyCover:
+    code: str
+    name: str
+    people: list[str]  # whose consent does not cover this agency
+
+
+@dataclass
+class SharingStatus:
+    """Whether information about a referral can go to agencies now, in words a page can show.
+
+    Read-only and not audited: it is shown on pages that have already audited the view of the referral.
+    """
+
+    override: ConsentOverride | None  # authorised
+    pending_override: ConsentOverride | None  # waiting for a MASH manager
+    checked: list[tuple[str, str]]  # (code, name) of the agencies considered
+    not_covered: list[AgencyCover]
+    asked: list[tuple[str, str]]  # (code, name) of the agencies already asked
+    sent_before_override: int  # Urgent requests that still need an authorised override
+    is_open: bool
+
+    @property
+    def can_share(self) -> bool:
+        return self.override is not None or not self.not_covered
+
+    @property
+    def people_not_covering(self) -> list[str]:
+        return sorted({name for cover in self.not_covered for name in cover.people})
+
+    @property
+    def not_covered_codes(self) -> set[str]:
+        return {cover.code for cover in self.not_covered}
+
+
+def sharing_status(*, referral, agency_codes=None) -> SharingStatus:
+    """Cover for `agency_codes`; by default the agencies asked, or every active agency when none has been."""
+    from openmash.agencies.models import Agency
+    from openmash.information_requests.codes import SentUnder
+
+    asked_requests = list(referral.requests.select_related("agency").order_by("agency__sort_order", "agency__name"))
+    asked = [(r.agency.code, r.agency.name) for r in asked_requests]
+    if agency_codes is None:
+        codes = [code for code, _ in asked] or list(
+            Agency.objects.filter(active=True).order_by("sort_order", "name").values_list("code", flat=True)
+        )
+    else:
+        codes = list(agency_codes)
+    names = dict(Agency.objects.filter(code__in=codes).values_list("code", "name"))
+    cover = sharing_cover(referral=referral, agency_codes=codes)
+    return SharingStatus(
+        override=cover.override,
+        pending_override=cover.pending_override,
+        checked=[(c, names.get(c, c)) for c in codes],
+        not_covered=[AgencyCover(c, names.get(c, c), sorted(cover.uncovered[c])) for c in codes if c in cover.uncovered],
+        asked=asked,
+        sent_before_override=0 if cover.override else sum(1 for r in asked_requests if r.sent_under == SentUnder.URGENT),
+        is_open=referral.is_open,
+    )
+
+
+@dataclass
+class SharingForm:
+    """What the consent, override and release forms show about a referral."""
+
+    referral: object
+    people: list[PersonConsent]  # children first, then adults
+    status: SharingStatus
+    agencies: list[tuple[str, str]]  # (code, name) of every active agency, for the consent scope
+    released: set[str]  # codes of agencies the referrer's identity has been released to
+
+
+def sharing_form(*, user, reference: str, page: str) -> SharingForm:
+    """The referral as a sharing form needs it (hub staff only). It names the people on the referral,
+    so it is audited as a view, with the page it was for."""
+    from openmash.agencies.models import Agency
+
+    require(is_hub_staff(user), "Only hub staff can record consent or propose an override")
+    referral = access_referral(user=user, reference=reference)
+    links = sorted(referral.people.select_related("person"), key=lambda link: (link.kind != "child", link.position))
+    entries: dict[int, list[ConsentEntry]] = {}
+    for entry in ConsentEntry.objects.filter(referral=referral).select_related("recorded_by").order_by("recorded_at", "id"):
+        entries.setdefault(entry.person_id, []).append(entry)
+    people = [
+        PersonConsent(link.person_id, f"{link.person.given_name} {link.person.family_name}", link.kind, entries.get(link.person_id, []))
+        for link in links
+    ]
+    audit_record(
+        user=user, action="sharing.view", object_type="referral", object_id=referral.pk,
+        referral_reference=referral.reference, details={"page": page},
+    )
+    return SharingForm(
+        referral=referral,
+        people=people,
+        status=sharing_status(referral=referral),
+        agencies=list(Agency.objects.filter(active=True).order_by("sort_order", "name").values_list("code", "name")),
+        released=set(ReferrerRelease.objects.filter(referral=referral).values_list("agency__code", flat=True)),
+    )
+
+
+def override_for_page(*, user, reference: str, override_id) -> ConsentOverride:
+    """An override for the authorise and reject pages: it must belong to the referral in the address
+    (any other is not found). Audited as a view, since it shows the reason given."""
+    override = override_for_action(user=user, override_id=override_id)
+    if override.referral.reference != reference:
+        raise NotFound("No such override on this referral")
+    audit_record(
+        user=user, action="sharing.view", object_type="consent_override", object_id=override.pk,
+        referral_reference=override.referral.reference, details={"page": "override decision"},
+    )
+    return override
+
+
+@dataclass
+class RestrictedAnswer:
+    agency: str
+    restriction: str  # its label; the answer itself is never passed to the page
+
+
+@dataclass
+class LetterChoices:
+    """What the outcome letter may draw on: only unrestricted "information held" answers are offered."""
+
+    referral: object
+    recipient: str
+    offered: list  # InformationAnswer (latest version, unrestricted, information held)
+    restricted: list[RestrictedAnswer]
+    not_offered: list[tuple[str, str]]  # (agency, outcome label): not known / declined: nothing to pass on
+
+
+def letter_choices(*, user, reference: str) -> LetterChoices:
+    """The outcome letter form (MASH manager): the latest answers sorted into what may be offered.
+    Audited as a view: it shows agencies' summaries."""
+    from openmash.information_requests.codes import AnswerOutcome, Restriction
+    from openmash.sharing import letters
+
+    require(is_hub_staff(user), "Only hub staff can write to the referrer")
+    referral = access_referral(user=user, reference=reference)
+    require(is_manager(user), "Only a MASH manager can send outcome feedback to the referrer")
+    offered, restricted, not_offered = [], [], []
+    for answer in letters.latest_answers(referral=referral):
+        if answer.restriction != Restriction.NONE:
+            restricted.append(RestrictedAnswer(answer.request.agency.name, Restriction(answer.restriction).label))
+        elif answer.outcome == AnswerOutcome.HELD:
+            offered.append(answer)
+        else:
+            not_offered.append((answer.request.agency.name, AnswerOutcome(answer.outcome).label))
+    audit_record(
+        user=user, action="sharing.view", object_type="referral", object_id=referral.pk,
+        referral_reference=referral.reference, details={"page": "outcome letter"},
+    )
+    return LetterChoices(
+        referral=referral, recipient="" if referral.referrer_anonymous else letters.recipient_line(referral),
+        offered=offered, restricted=restricted, not_offered=not_offered,
     )

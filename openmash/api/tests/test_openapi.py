@@ -15,6 +15,12 @@ ROUTES = {
     ("post", "/api/v1/information-requests/{request_id}/answer"),
     ("get", "/api/v1/people/search"),
     ("get", "/api/v1/board"),
+    ("post", "/api/v1/referrals/{reference}/consent"),
+    ("post", "/api/v1/referrals/{reference}/overrides"),
+    ("post", "/api/v1/overrides/{override_id}/authorise"),
+    ("post", "/api/v1/overrides/{override_id}/reject"),
+    ("get", "/api/v1/referrals/{reference}/sharing-log"),
+    ("get", "/api/v1/lawful-bases"),
 }
 
 
@@ -48,6 +54,7 @@ def test_every_api_url_is_in_the_document():
     assert operation_names == {
         "referral-create", "referral-detail", "referral-triage", "referral-decision",
         "request-list", "request-detail", "request-answer", "people-search", "board",
+        "consent-record", "override-propose", "override-authorise", "override-reject", "sharing-log", "lawful-bases",
     }
     assert len(operation_names) == len(ROUTES)
 
@@ -78,6 +85,36 @@ def test_code_lists_are_enums(document):
     assert "2A" in referral_in["source"]["enum"] and "10" in referral_in["source"]["enum"]
     triage = document["components"]["schemas"]["TriageIn"]["properties"]
     assert triage["rating"]["enum"] == ["urgent", "red", "amber", "green"]
+
+
+def test_consent_and_sharing_routes_are_documented(document):
+    schemas = document["components"]["schemas"]
+    consent = schemas["ConsentIn"]["properties"]
+    assert consent["sought"]["enum"] == ["yes", "no"]
+    assert "prejudice_investigation" in str(consent["not_sought_reason"])
+    assert "young_person" in str(consent["given_by"]) and "written" in str(consent["method"])
+    assert schemas["ConsentIn"]["additionalProperties"] is False
+    assert set(schemas["OverrideIn"]["required"]) == {"lawful_basis", "reason"}
+    assert set(schemas["OverrideRejectIn"]["required"]) == {"reason"}
+    assert "required" not in schemas["OverrideAuthoriseIn"]
+    override = schemas["OverrideOut"]["properties"]
+    assert override["status"]["enum"] == ["proposed", "authorised", "rejected"]
+    assert {"lawful_basis", "self_authorised", "decision_reason", "decided_by"} <= set(override)
+    event = schemas["SharingEventOut"]["properties"]
+    assert "from" in event and "from_" not in event  # the body's own name
+    assert "answer_declined" in event["kind"]["enum"] and event["decision"]["enum"] == ["shared", "not_shared", "partial"]
+    assert schemas["LawfulBasisOut"]["properties"]["category"]["enum"] == ["article_6", "special", "law_enforcement", "statute"]
+    assert "referrer" not in schemas["RequestDetailOut"]["required"]
+
+    operations = _operations(document)
+    assert set(operations[("post", "/api/v1/referrals/{reference}/triage")]["responses"]) >= {"409"}
+    for key in [("post", "/api/v1/overrides/{override_id}/authorise"), ("post", "/api/v1/overrides/{override_id}/reject")]:
+        assert {"200", "401", "403", "404", "409", "422"} <= set(operations[key]["responses"]), key
+    assert operations[("post", "/api/v1/referrals/{reference}/consent")]["responses"]["201"]
+    assert operations[("post", "/api/v1/referrals/{reference}/overrides")]["responses"]["201"]
+    assert "lawful" in operations[("get", "/api/v1/lawful-bases")]["summary"].lower()
+    [all_parameter] = operations[("get", "/api/v1/lawful-bases")]["parameters"]
+    assert all_parameter["name"] == "all" and all_parameter["in"] == "query"
 
 
 def test_there_is_no_docs_page_loading_from_a_cdn(client):

@@ -11,6 +11,7 @@ from openmash.api.tests.bodies import decision_body, referral_body
 from openmash.api.tests.conftest import T0
 from openmash.api.tests.test_openapi import ROUTES
 from openmash.core.testing.factories import make_triaged
+from openmash.sharing.services import override_propose
 
 ROLES = ["anonymous", "manager", "practitioner", "rep_own", "rep_other", "analyst", "admin", "ig"]
 USERNAMES = {
@@ -25,8 +26,25 @@ def statuses(default, **by_role):
 
 HUB_ONLY = statuses(403, manager=200, practitioner=200)
 MANAGER_ONLY_ON_A_VISIBLE_REFERRAL = statuses(404, manager=200, practitioner=403, rep_own=403)
+# Hub staff record; the asked agency's representative knows the referral exists (403); anyone else 404.
+HUB_STAFF_ON_A_VISIBLE_REFERRAL = statuses(404, manager=201, practitioner=201, rep_own=403)
+# An agency representative never sees an override, even on a referral they can see.
+MANAGER_ONLY_ON_AN_OVERRIDE = statuses(404, manager=200, practitioner=403)
 
-# (method, path) → (expected statuses, body maker)
+
+def _consent_body(w):
+    return {
+        "person_ids": w["children"], "family_informed": "yes", "sought": "yes", "outcome": "given",
+        "given_by": "parent_pr", "given_by_name": "Kerry Smith", "obtained_at": "2026-11-25T09:30:00+00:00", "method": "verbal",
+    }
+
+
+def _fresh_referral(hub, w):
+    """One override at a time per referral: each role proposes on a referral of its own (police asked)."""
+    return {"reference": make_triaged(hub, rating="red", agencies=["police"]).reference}
+
+
+# (method, path) → (expected statuses, body maker[, per-role set-up returning path values])
 MATRIX = {
     ("post", "/api/v1/referrals"): (statuses(403, manager=201, practitioner=201), lambda w: referral_body()),
     ("get", "/api/v1/referrals/{reference}"): (statuses(404, manager=200, practitioner=200, rep_own=200), None),
@@ -46,6 +64,17 @@ MATRIX = {
     # The hub board (the default kind): hub staff only; a representative may have only their own
     # agency's board (tested in openmash/board/tests/test_api.py).
     ("get", "/api/v1/board"): (HUB_ONLY, None),
+    ("post", "/api/v1/referrals/{reference}/consent"): (HUB_STAFF_ON_A_VISIBLE_REFERRAL, _consent_body),
+    ("post", "/api/v1/referrals/{reference}/overrides"): (
+        HUB_STAFF_ON_A_VISIBLE_REFERRAL,
+        lambda w: {"lawful_basis": ["uk-gdpr-6-1-e"], "reason": "Seeking consent would put the children at risk."},
+        _fresh_referral,
+    ),
+    ("post", "/api/v1/overrides/{override_id}/authorise"): (MANAGER_ONLY_ON_AN_OVERRIDE, lambda w: {}),
+    ("post", "/api/v1/overrides/{override_id}/reject"): (MANAGER_ONLY_ON_AN_OVERRIDE, lambda w: {"reason": "Seek consent first."}),
+    # Hub staff and information governance; everyone else, agency representatives included: 404.
+    ("get", "/api/v1/referrals/{reference}/sharing-log"): (statuses(404, manager=200, practitioner=200, ig=200), None),
+    ("get", "/api/v1/lawful-bases"): (statuses(200), None),
 }
 
 
@@ -57,24 +86,27 @@ def test_the_matrix_covers_every_route():
 def world(hub, freeze):
     freeze(T0)
     referral = make_triaged(hub, rating="red", agencies=["csc", "police"])
+    override = override_propose(user=hub["practitioner"], referral=referral, basis_codes=["uk-gdpr-6-1-e"], reason="Risk.")
     return {
         "reference": referral.reference,
         "request_id": referral.requests.get(agency__code="police").pk,
+        "override_id": override.pk,
         "children": list(referral.people.filter(kind="child").values_list("person_id", flat=True)),
     }
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda r: f"{r[0].upper()} {r[1]}")
-def test_route_answers_each_role_as_decided(api, world, route):
+def test_route_answers_each_role_as_decided(api, hub, world, route):
     method, template = route
-    expected, make_body = MATRIX[route]
-    path = template.format(reference=world["reference"], request_id=world["request_id"])
+    expected, make_body, *set_up = MATRIX[route]
     query = {"family_name": "smith"} if template.endswith("/search") else None
     problems = []
     # Roles that may act go last, so that a success (a decision, an answer) cannot change what the
     # others are told: refusals come before any state is looked at.
     for role in sorted(ROLES, key=lambda r: expected[r] < 300):
+        values = {**world, **(set_up[0](hub, world) if set_up else {})}
+        path = template.format(reference=values["reference"], request_id=values["request_id"], override_id=values["override_id"])
         as_ = USERNAMES.get(role)
         if method == "get":
             response = api.get(path, query, as_=as_)
