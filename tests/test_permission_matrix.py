@@ -12,7 +12,8 @@ import pytest
 from django.urls import URLResolver, get_resolver
 
 from openmash.board.services import board_create
-from openmash.core.testing.factories import make_notification, make_triaged
+from openmash.core.testing.factories import answer, decide, make_notification, make_triaged
+from openmash.sharing.services import LetterInput, outcome_letter_create, override_propose
 
 ROLES = ["anonymous", "manager", "practitioner", "rep_own", "rep_other", "analyst", "admin", "ig"]
 USERNAMES = {
@@ -32,10 +33,16 @@ HUB_ONLY_POST = statuses(403, anonymous=LOGIN, manager=400, practitioner=400)
 ADMIN_ONLY = statuses(403, anonymous=LOGIN, admin=200)
 ADMIN_ONLY_POST = statuses(403, anonymous=LOGIN, admin=400)
 CASE_OBJECT = statuses(404, anonymous=LOGIN, manager=200, practitioner=200)
+# A referral's sharing pages are hub business: to everyone else, the agency asked included, they do not exist.
+HUB_CASE_POST = statuses(404, anonymous=LOGIN, manager=400, practitioner=400)
+MANAGER_CASE = statuses(404, anonymous=LOGIN, manager=200, practitioner=403)
+MANAGER_CASE_POST = statuses(404, anonymous=LOGIN, manager=400, practitioner=403)
+# Information governance and MASH managers read the sharing log; other roles are refused.
+SHARING_LOG = statuses(403, anonymous=LOGIN, manager=200, ig=200)
 
 # route name → (url kwargs, GET expectations, POST expectations or None when POST is not accepted)
 MATRIX = {
-    "core:home": ({}, statuses(302, anonymous=LOGIN, analyst=200, ig=200), None),
+    "core:home": ({}, statuses(302, anonymous=LOGIN, analyst=200), None),
     "core:accessibility": ({}, statuses(200), None),
     "core:keep-alive": ({}, statuses(204, anonymous=LOGIN), None),
     "core:healthz": ({}, statuses(200), None),
@@ -91,6 +98,21 @@ MATRIX = {
     "board:admin-list": ({}, ADMIN_ONLY, None),
     "board:admin-create": ({}, ADMIN_ONLY, ADMIN_ONLY_POST),
     "board:admin-revoke": ({"board_id": "BOARD"}, ADMIN_ONLY, statuses(403, anonymous=LOGIN, admin=302)),
+    "sharing:referral": ({"reference": "REF"}, CASE_OBJECT, None),
+    "sharing:consent": ({"reference": "REF"}, CASE_OBJECT, HUB_CASE_POST),
+    "sharing:override-propose": ({"reference": "REF"}, CASE_OBJECT, HUB_CASE_POST),
+    # An empty POST authorises a practitioner's proposal (a manager who proposed it would need a second reason).
+    "sharing:override-authorise": ({"reference": "REF", "override_id": "OVERRIDE"}, MANAGER_CASE, statuses(404, anonymous=LOGIN, manager=302, practitioner=403)),
+    "sharing:override-reject": ({"reference": "REF", "override_id": "OVERRIDE"}, MANAGER_CASE, MANAGER_CASE_POST),
+    "sharing:referrer-release": ({"reference": "REF"}, MANAGER_CASE, MANAGER_CASE_POST),
+    "sharing:letter-new": ({"reference": "DECIDED"}, MANAGER_CASE, MANAGER_CASE_POST),
+    "sharing:letter": ({"reference": "DECIDED", "letter_id": "LETTER"}, CASE_OBJECT, None),
+    "sharing:log": ({}, SHARING_LOG, None),
+    "sharing:log-csv": ({}, SHARING_LOG, None),
+    "sharing:override-report": ({}, SHARING_LOG, None),
+    "sharing:bases": ({}, ADMIN_ONLY, None),
+    "sharing:basis-create": ({}, ADMIN_ONLY, ADMIN_ONLY_POST),
+    "sharing:basis-edit": ({"code": "ca-1989-s47"}, ADMIN_ONLY, ADMIN_ONLY_POST),
 }
 
 
@@ -118,12 +140,21 @@ def world(hub):
     referral = make_triaged(hub, rating="red", agencies=["csc", "police"])
     request = referral.requests.get(agency__code="police")
     person = referral.people.filter(kind="child").first().person
+    override = override_propose(user=hub["practitioner"], referral=referral, basis_codes=["uk-gdpr-6-1-e"], reason="Risk to the children.")
+    decided = make_triaged(hub, rating="amber", agencies=["police"])
+    answer(hub, decided, "police")
+    decide(hub, decided)
+    decided.refresh_from_db()
+    letter = outcome_letter_create(user=hub["manager"], referral=decided, data=LetterInput(channel="phone", not_shared_reason="Not needed."))
     return {
         "REF": referral.reference,
         "REQUEST": request.pk,
         "PERSON": person.pk,
         "NOTIFICATION": make_notification(hub["manager"], request).pk,
         "BOARD": board_create(user=None, name="North wall", kind="hub")[0].pk,
+        "OVERRIDE": override.pk,
+        "DECIDED": decided.reference,
+        "LETTER": letter.pk,
         "users": hub,
     }
 
@@ -133,7 +164,7 @@ def _kwargs(template, world):
     for key, value in template.items():
         if key == "user_id":
             out[key] = world["users"][value].pk
-        elif value in ("REF", "REQUEST", "PERSON", "NOTIFICATION", "BOARD"):
+        elif value in ("REF", "REQUEST", "PERSON", "NOTIFICATION", "BOARD", "OVERRIDE", "DECIDED", "LETTER"):
             out[key] = world[value]
         else:
             out[key] = value

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("openmash.core.urls")),
     path("", include("openmash.accounts.urls")),
     path("", include("openmash.referrals.urls")),
+    path("", include("openmash.sharing.urls")),
     path("requests/", include("openmash.information_requests.urls")),
     path("people/", include("openmash.people.urls")),
     path("admin/agencies/", include("openmash.agencies.urls")),

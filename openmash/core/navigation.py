@@ -2,7 +2,13 @@
 
 from django.urls import reverse
 
-from openmash.access.policy import can_record_referral, is_administrator, is_agency_rep, is_hub_staff
+from openmash.access.policy import (
+    can_record_referral,
+    can_search_sharing_log,
+    is_administrator,
+    is_agency_rep,
+    is_hub_staff,
+)
 
 
 def navigation(request) -> list[dict]:
@@ -14,12 +20,17 @@ def navigation(request) -> list[dict]:
         if can_record_referral(user):
             items.append(("Record a referral", reverse("referrals:new-start")))
         items.append(("Find a person", reverse("people:search")))
+    if can_search_sharing_log(user):
+        # Information governance, and MASH managers who answer for the hub's sharing decisions.
+        items.append(("Sharing log", reverse("sharing:log")))
+        items.append(("Overrides", reverse("sharing:override-report")))
     if is_agency_rep(user):
         items.append(("Information requests", reverse("information_requests:list")))
     if is_administrator(user):
         items.append(("Agencies", reverse("agencies:list")))
         items.append(("Users", reverse("accounts:user-list")))
         items.append(("Clock policy", reverse("referrals:clock-policy")))
+        items.append(("Lawful bases", reverse("sharing:bases")))
         items.append(("Wall boards", reverse("board:admin-list")))
     full = request.get_full_path()
     path = request.path

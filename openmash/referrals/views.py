@@ -52,6 +52,7 @@ from openmash.referrals.forms import (
     TriageForm,
     warnings_text,
 )
+from openmash.sharing import selectors as sharing_selectors
 
 KINDS = {"child": "children", "adult": "adults"}
 
@@ -85,6 +86,8 @@ def dashboard(request):
             "referrals": referrals,
             "counts": counts,
             "has_draft": drafts.exists(request.session, request.user),
+            # A MASH manager's worklist: proposals to share without consent waiting for their decision.
+            "pending_overrides": sharing_selectors.pending_overrides(user=request.user),
         },
     )
 
@@ -414,7 +417,10 @@ def detail(request, reference):
     return render(
         request,
         "referrals/detail.html",
-        {"title": f"Referral {page.referral.reference}", "page": page, "RequestStatus": RequestStatus, "Outcome": Outcome},
+        {
+            "title": f"Referral {page.referral.reference}", "page": page, "RequestStatus": RequestStatus, "Outcome": Outcome,
+            "sharing": sharing_selectors.sharing_status(referral=page.referral),
+        },
     )
 
 
@@ -441,10 +447,12 @@ def triage(request, reference):
         else:
             messages.success(request, f"{referral.reference} rated {Rating(form.cleaned_data['rating']).label}. Information requests sent.")
             return redirect("referrals:detail", reference=referral.reference)
+    # Whether consent or an override covers the agencies that could still be asked (the service decides).
+    sharing = sharing_selectors.sharing_status(referral=referral, agency_codes=[a.code for a in agencies if a.code not in already])
     return render_form(
         request, "referrals/triage.html", form,
         title=f"Rate referral {referral.reference}" if not referral.rating else f"Re-rate referral {referral.reference}",
-        referral=referral, already=already, rating_hints=RATING_HINTS, policies=selectors.clock_policies(),
+        referral=referral, already=already, rating_hints=RATING_HINTS, policies=selectors.clock_policies(), sharing=sharing,
         anchors={"rating": "rating", "agencies": "agencies"},
     )
 
