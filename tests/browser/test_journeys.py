@@ -254,20 +254,116 @@ def test_practitioner_records_a_referral(recorded):
     recorded.journey.assert_clean()
 
 
+# ------------------------------------------------------------------ 1b. consent refused: an override is proposed
+
+
+def _fill_consent(page, *, people: list[str], given_by: str, name: str = ""):
+    """The consent form: these people, the family knows, consent sought and refused (issue 4)."""
+    for person in people:
+        page.get_by_role("group", name="Who is this about?").get_by_label(person).check()
+    page.get_by_label("Yes, the family knows about this referral").check()
+    page.get_by_role("group", name="Was consent to share information sought?").get_by_label("Yes", exact=True).check()
+    page.get_by_role("group", name="What was the outcome?").get_by_label("Refused", exact=True).check()
+    page.get_by_label(given_by).check()
+    if name:
+        page.get_by_label("Their name").fill(name)
+    when = _now().astimezone(LONDON) - dt.timedelta(minutes=20)
+    date = page.get_by_role("group", name=re.compile(r"^Date"))
+    date.get_by_label("Day").fill(str(when.day))
+    date.get_by_label("Month").fill(str(when.month))
+    date.get_by_label("Year").fill(str(when.year))
+    page.get_by_label("Time", exact=True).fill(f"{when:%H:%M}")
+    page.get_by_label("Verbal").check()
+    _submit(page, "Save consent")
+
+
+@pytest.fixture(scope="session")
+def override_proposed(recorded, start_journey) -> Case:
+    """Issue 4: the mother refuses consent for herself and the children; the practitioner records it on
+    the Sharing tab and proposes sharing without consent, with its lawful basis and reason."""
+    j = start_journey("1b-consent-refused-override-proposed")
+    page = j.page
+    reference = recorded.reference
+    j.sign_in("practitioner")
+    j.goto(f"/referrals/{reference}/", "referral-before-consent")
+    expect(page.locator("main")).to_contain_text("Sharing")
+    page.get_by_role("link", name="Sharing", exact=True).click()
+    expect(page.get_by_role("heading", name="Can information be shared?")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("No – not yet")
+    j.check("sharing-nothing-recorded")
+
+    page.get_by_role("button", name="Record consent").first.click()
+    j.check("consent-form")
+    _submit(page, "Save consent")
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    j.check("consent-form-errors")
+    _fill_consent(page, people=["Jayden Smith (child)", "Poppy Smith (child)"], given_by="A parent with parental responsibility", name="Kerry Smith")
+    expect(page.locator(".govuk-notification-banner")).to_be_visible()
+    page.get_by_role("button", name="Record consent").first.click()
+    _fill_consent(page, people=["Kerry Smith (adult)"], given_by="The adult themselves")
+    main = page.locator("main")
+    expect(main).to_contain_text("Refused")
+    j.check("consent-refused")
+
+    page.get_by_role("button", name="Propose sharing without consent").click()
+    j.check("override-form")
+    _submit(page, "Propose for a MASH manager to authorise")
+    _expect_error_summary(page, "Select at least one lawful basis", "Give the reason for sharing without consent")
+    j.check("override-form-errors")
+    page.get_by_label("UK GDPR Article 6(1)(e) – public task").check()
+    page.get_by_label(re.compile(r"DPA 2018 Schedule 1 paragraph 18 ")).check()
+    page.get_by_label(re.compile(r"Children Act 1989 section 47 ")).check()
+    page.get_by_label("Why must information be shared without consent?").fill(
+        "Domestic abuse with a baby at home; mum's refusal does not outweigh the risk of significant harm to Jayden and Poppy."
+    )
+    _submit(page, "Propose for a MASH manager to authorise")
+    expect(main).to_contain_text("Waiting for a MASH manager")
+    expect(page.get_by_role("link", name="Authorise")).to_have_count(0)  # a practitioner cannot authorise
+    j.check("override-proposed")
+    return Case(reference=reference, journey=j)
+
+
+def test_practitioner_records_refused_consent_and_proposes_an_override(override_proposed):
+    override_proposed.journey.assert_clean()
+
+
 # ------------------------------------------------------------------ 2. triage
 
 
 @pytest.fixture(scope="session")
-def triaged(recorded, start_journey) -> Case:
-    """Point 3: the manager rates it Red (16 requests due in 4 hours), then re-rates it Amber."""
+def triaged(override_proposed, start_journey) -> Case:
+    """Point 3: the manager rates it Red (16 requests due in 4 hours), then re-rates it Amber — once the
+    override is authorised: until then the server refuses to send requests (issue 4)."""
+    recorded = override_proposed
     j = start_journey("2-manager-triages")
     page = j.page
     j.sign_in("manager")
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="Triage queue").click()
+    # The override waits for a manager: the queue says so above the referrals.
+    expect(page.locator("#overrides-waiting")).to_contain_text(recorded.reference)
     j.check("triage-queue")
-    page.get_by_role("link", name=recorded.reference).click()
+    page.get_by_role("table").get_by_role("link", name=recorded.reference).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(recorded.reference)
     j.check("referral-unrated")
+
+    # Rating before the override is authorised is refused, and nothing is sent.
+    page.get_by_role("button", name="Rate this referral").click()
+    page.get_by_label("Red", exact=True).check()
+    page.get_by_label("Why this rating?").fill("Domestic abuse with a baby in the household.")
+    _submit(page, "Save rating and send requests")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Information requests cannot go out yet")
+    j.check("rate-refused-without-override")
+
+    # The manager reads the proposal and authorises it.
+    j.goto(f"/referrals/{recorded.reference}/sharing/", "sharing-override-waiting")
+    page.get_by_role("button", name=re.compile(r"^Authorise")).click()
+    expect(page.get_by_role("heading", name="The proposal")).to_be_visible()
+    j.check("authorise")
+    _submit(page, "Authorise sharing without consent")
+    main = page.locator("main")
+    expect(main).to_contain_text("Authorised")
+    j.check("override-authorised")
+    j.goto(f"/referrals/{recorded.reference}/", "referral-unrated-override-in-force")
 
     page.get_by_role("button", name="Rate this referral").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Rate referral {recorded.reference}")
@@ -474,6 +570,50 @@ def decided(answered, start_journey) -> Case:
 
 def test_manager_records_the_decision(decided):
     decided.journey.assert_clean()
+
+
+# ------------------------------------------------------------------ 4b. the outcome letter
+
+
+@pytest.fixture(scope="session")
+def letter_sent(decided, start_journey) -> Case:
+    """Issue 4: the referrer's outcome letter leaves the police's restricted answer out, and says so in
+    the sharing log."""
+    j = start_journey("4b-outcome-letter")
+    page = j.page
+    reference = decided.reference
+    j.sign_in("manager")
+    j.goto(f"/referrals/{reference}/sharing/", "sharing-decided")
+    page.get_by_role("button", name="Write to the referrer").click()
+    main = page.locator("main")
+    expect(main).to_contain_text("Cannot be included")
+    expect(main).to_contain_text("Police")
+    expect(main).not_to_contain_text(POLICE_SUMMARY)
+    j.check("letter-form")
+    _submit(page, "Record the letter")
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    j.check("letter-form-errors")
+    page.get_by_label("Secure email").check()
+    page.get_by_label("A message to the referrer (optional)").fill("Thank you for acting quickly.")
+    _submit(page, "Record the letter")
+    expect(page.get_by_role("heading", name="The letter, as sent")).to_be_visible()
+    expect(main).to_contain_text(f"Dear {REFERRER}")
+    expect(main).to_contain_text("Child and family assessment (section 17)")
+    expect(main).not_to_contain_text(POLICE_SUMMARY)
+    expect(main).not_to_contain_text("Niche")
+    j.check("letter")
+
+    j.goto(f"/referrals/{reference}/sharing/", "sharing-after-letter")
+    log = page.get_by_role("table", name=re.compile(r"^Sharing log"))
+    expect(log).to_contain_text("Outcome feedback to the referrer")
+    expect(log).to_contain_text("Restricted by the agency: MASH manager only")
+    expect(log).to_contain_text("Information request sent to an agency")
+    expect(log).not_to_contain_text(POLICE_SUMMARY)
+    return Case(reference=reference, journey=j)
+
+
+def test_the_outcome_letter_leaves_restricted_information_out(letter_sent):
+    letter_sent.journey.assert_clean()
 
 
 # ------------------------------------------------------------------ 5. the administrator
