@@ -483,7 +483,7 @@ def decision(request, reference):
             return redirect("referrals:detail", reference=referral.reference)
     return render_form(
         request, "referrals/decision.html", form, title=f"Record the decision on {referral.reference}",
-        referral=referral, **context,
+        referral=referral, sharing=sharing_selectors.sharing_status(referral=referral), **context,
     )
 
 

@@ -884,3 +884,23 @@ def test_only_an_administrator_changes_the_lawful_bases(hub, as_, username):
 
 def test_an_unknown_lawful_basis_is_not_found(hub, as_):
     assert as_("admin").get(url("basis-edit", code="no-such-basis")).status_code == 404
+
+
+def test_the_decision_page_warns_when_urgent_requests_still_need_an_override(hub, login):
+    from openmash.core.testing.factories import authorised_override, make_triaged
+
+    referral = make_triaged(hub, rating="urgent", agencies=["police"], with_consent=False)
+    page = login(hub["manager"]).get(f"/referrals/{referral.reference}/decision/")
+    assert page.status_code == 200
+    assert "cannot be recorded until a MASH manager authorises an override" in page.content.decode()
+    authorised_override(hub, referral)
+    page = login(hub["manager"]).get(f"/referrals/{referral.reference}/decision/")
+    assert "cannot be recorded until a MASH manager authorises an override" not in page.content.decode()
+
+
+def test_the_confirmation_after_recording_points_to_consent(hub, login):
+    from openmash.core.testing.factories import make_referral
+
+    referral = make_referral(hub, with_consent=False)
+    page = login(hub["practitioner"]).get(f"/referrals/recorded/{referral.reference}/").content.decode()
+    assert f"/referrals/{referral.reference}/sharing/consent/" in page and "propose sharing without consent" in page
