@@ -5,6 +5,7 @@ Called from the services that share (or decline to), inside their transactions, 
 and its log entry commit or roll back together. Entries name what was shared; they never copy it.
 """
 
+from openmash.core.formatting import govuk_datetime
 from openmash.information_requests.codes import AnswerOutcome, Restriction, SentUnder
 from openmash.sharing.codes import BasisKind, Channel, OverrideStatus, SharingDecision, SharingKind
 from openmash.sharing.models import ConsentOverride, SharingEvent
@@ -65,17 +66,22 @@ def log_requests_sent(*, user, referral, requests, released_agency_ids=frozenset
             user=user, referral=referral, kind=SharingKind.REQUEST_SENT, decision=SharingDecision.SHARED,
             to_party=request.agency.name, to_agency=request.agency, items=REQUEST_ITEMS, what=REQUEST_WHAT,
             withheld="" if request.agency_id in released_agency_ids else "The referrer's identity",
-            why=f"Information request: {request.agency.name} to check what it holds, due {request.due_at:%Y-%m-%d %H:%M} UTC",
+            why=f"Information request: {request.agency.name} to check what it holds, due {govuk_datetime(request.due_at)}",
             basis_kind=basis_kind, basis_codes=codes, override=override, request=request, subjects=subjects,
             referrer_identity_protected=request.agency_id not in released_agency_ids,
         )
 
 
 def log_answer(*, user, request, answer) -> None:
-    """The agency's answer: what it shared with the hub, or its decision not to, and any restriction."""
+    """The agency's answer: what it shared with the hub, or its decision not to, and any restriction.
+
+    Its basis is the referral's override when one is in force; otherwise the footing the request went
+    out on (consent, or Urgent before any override)."""
     referral = request.referral
     agency = request.agency
     basis_kind, codes, override = _basis(referral)
+    if override is None and request.sent_under == SentUnder.URGENT:
+        basis_kind = BasisKind.URGENT
     subjects = list(referral.people.values_list("person_id", flat=True))
     common = dict(
         user=user, referral=referral, from_party=agency.name, from_agency=agency, to_party=f"{HUB} hub staff",
@@ -98,6 +104,7 @@ def log_answer(*, user, request, answer) -> None:
         return
     fields = ["summary"] + (["detail"] if answer.detail else []) + (["systems_checked"] if answer.systems_checked else [])
     items = [f"answer:{answer.pk}:{f}" for f in fields]
+    fields = [f.replace("_", " ") for f in fields]  # as people read them
     if answer.restriction == Restriction.NONE:
         sharing_log_record(
             kind=SharingKind.ANSWER_GIVEN, decision=SharingDecision.SHARED, items=items,

@@ -411,3 +411,14 @@ def test_deciding_not_to_tell_the_referrer_is_logged(hub):
     decide(hub, referral, referrer_informed="not_appropriate", referrer_informed_method="", referrer_informed_notes="The referrer is the alleged abuser's partner.")
     event = SharingEvent.objects.get(referral=referral, kind="referrer_not_told")
     assert event.decision == "not_shared" and event.why == "The referrer is the alleged abuser's partner."
+
+
+def test_an_answer_to_an_urgent_request_sent_before_any_override_is_logged_on_that_footing(hub):
+    referral = make_referral(hub, with_consent=False)
+    triage(hub, referral, rating="urgent", agencies=["police"])
+    answer(hub, referral, "police", summary="Known.")
+    assert SharingEvent.objects.get(referral=referral, kind="answer_given").basis_kind == "urgent"
+    authorised_override(hub, referral)
+    answer(hub, referral, "police", summary="Known, corrected.", correction_reason="Typo.")
+    latest = SharingEvent.objects.filter(referral=referral, kind="answer_given").order_by("-id").first()
+    assert latest.basis_kind == "override" and latest.basis_codes == sorted(BASES)
