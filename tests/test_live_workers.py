@@ -18,7 +18,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -26,7 +25,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 
-from openmash.core.testing.sse import SSEClient, StreamClosed
+from openmash.core.testing.sse import SSEClient, StreamClosed, run_in_thread
 from tests.browser.conftest import _free_port, _PostgresDatabase, _SqliteDatabase, _tail, _wait_for_health
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -132,25 +131,6 @@ def workers():
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _in_a_thread(coro):
-    """asyncio.run in a thread of its own: the thread running the tests may already have a running
-    event loop (Playwright's sync API, when the browser tests share this worker)."""
-    result, error = [], []
-
-    def target():
-        try:
-            result.append(asyncio.run(coro))
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
-            error.append(exc)
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if error:
-        raise error[0]
-    return result[0]
-
-
 def _answer(base: str, token: str, request_id: int) -> int:
     call = urllib.request.Request(
         f"{base}/api/v1/information-requests/{request_id}/answer", method="POST",
@@ -211,7 +191,7 @@ def test_a_change_through_one_worker_reaches_boards_on_the_other_within_a_second
         for client in (hub_b, decision_b, education_b, police_a, police_b):
             await client.close()
 
-    _in_a_thread(main())
+    run_in_thread(main())
 
 
 def test_a_revoked_boards_stream_ends_at_once_and_its_link_answers_404(workers):
@@ -236,7 +216,7 @@ def test_a_revoked_boards_stream_ends_at_once_and_its_link_answers_404(workers):
             assert await again.connect() == 404
             assert again.body == b"No such board, or it has been switched off.\n"
 
-    _in_a_thread(main())
+    run_in_thread(main())
 
 
 def test_a_board_connecting_after_a_change_is_told_at_once(workers):
@@ -264,7 +244,7 @@ def test_a_board_connecting_after_a_change_is_told_at_once(workers):
         for client in (warm, quiet, late):
             await client.close()
 
-    _in_a_thread(main())
+    run_in_thread(main())
 
 
 def test_a_bad_key_is_404_and_nothing_streams(workers):
@@ -273,4 +253,4 @@ def test_a_bad_key_is_404_and_nothing_streams(workers):
             client = SSEClient(f"{workers['b']}/board/events?key={key}")
             assert await client.connect() == 404
 
-    _in_a_thread(main())
+    run_in_thread(main())

@@ -35,26 +35,38 @@ def _basis(referral) -> tuple[str, list[str], ConsentOverride | None]:
     return BasisKind.CONSENT, [], None
 
 
-def sharing_log_record(*, user, referral, kind, decision, what, why, from_party=HUB, to_party, from_agency=None,
-                       to_agency=None, items=(), withheld="", basis_kind="", basis_codes=(), override=None,
-                       channel=Channel.IN_SERVICE, referrer_identity_protected=True, request=None, answer=None,
-                       letter=None, subjects=()) -> SharingEvent:
-    event = SharingEvent.objects.create(
+def _event(*, user, referral, kind, decision, what, why, from_party=HUB, to_party, from_agency=None, to_agency=None,
+           items=(), withheld="", basis_kind="", basis_codes=(), override=None, channel=Channel.IN_SERVICE,
+           referrer_identity_protected=True, request=None, answer=None, letter=None) -> SharingEvent:
+    return SharingEvent(
         referral=referral, kind=kind, decision=decision, from_party=from_party, from_agency=from_agency,
         to_party=to_party, to_agency=to_agency, items=list(items), what=what, withheld=withheld, why=why,
         basis_kind=basis_kind, basis_codes=list(basis_codes), override=override, channel=channel,
         referrer_identity_protected=referrer_identity_protected, request=request, answer=answer, letter=letter,
         **_actor(user),
     )
+
+
+def _save(events: list[SharingEvent], subjects) -> list[SharingEvent]:
+    """Insert the events and their subjects in two statements, however many there are."""
+    events = SharingEvent.objects.bulk_create(events)
+    subjects = list(subjects)
     if subjects:
-        event.subjects.set(subjects)
-    return event
+        link = SharingEvent.subjects.through
+        link.objects.bulk_create([link(sharingevent_id=e.pk, person_id=p) for e in events for p in subjects])
+    return events
 
 
-def log_requests_sent(*, user, referral, requests, released_agency_ids=frozenset()) -> None:
-    """One disclosure per agency asked: the hub shares the referral so the agency can search."""
+def sharing_log_record(*, subjects=(), **fields) -> SharingEvent:
+    """Write one entry (the keyword arguments are `SharingEvent`'s, plus the acting `user`)."""
+    return _save([_event(**fields)], subjects)[0]
+
+
+def log_requests_sent(*, user, referral, requests) -> None:
+    """One disclosure per agency asked: the hub shares the referral so the agency can search. A new
+    request never carries the referrer's identity (it can be released only to an agency already asked)."""
     basis = _basis(referral)
-    subjects = list(referral.people.values_list("person_id", flat=True))
+    events = []
     for request in requests:
         if request.sent_under == SentUnder.CONSENT:
             basis_kind, codes, override = BasisKind.CONSENT, [], None
@@ -62,14 +74,14 @@ def log_requests_sent(*, user, referral, requests, released_agency_ids=frozenset
             basis_kind, codes, override = BasisKind.URGENT, [], None
         else:
             basis_kind, codes, override = basis
-        sharing_log_record(
+        events.append(_event(
             user=user, referral=referral, kind=SharingKind.REQUEST_SENT, decision=SharingDecision.SHARED,
             to_party=request.agency.name, to_agency=request.agency, items=REQUEST_ITEMS, what=REQUEST_WHAT,
-            withheld="" if request.agency_id in released_agency_ids else "The referrer's identity",
+            withheld="The referrer's identity",
             why=f"Information request: {request.agency.name} to check what it holds, due {govuk_datetime(request.due_at)}",
-            basis_kind=basis_kind, basis_codes=codes, override=override, request=request, subjects=subjects,
-            referrer_identity_protected=request.agency_id not in released_agency_ids,
-        )
+            basis_kind=basis_kind, basis_codes=codes, override=override, request=request,
+        ))
+    _save(events, referral.people.values_list("person_id", flat=True))
 
 
 def log_answer(*, user, request, answer) -> None:

@@ -1,7 +1,7 @@
 """Reads for consent, overrides and the sharing log. Every read of case data here is audited."""
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
@@ -18,7 +18,7 @@ from openmash.audit.services import audit_record
 from openmash.core.errors import NotFound
 from openmash.sharing.codes import OverrideStatus
 from openmash.sharing.models import ConsentEntry, ConsentOverride, LawfulBasis, OutcomeLetter, ReferrerRelease, SharingEvent
-from openmash.sharing.rules import Cover, sharing_cover
+from openmash.sharing.rules import sharing_cover
 
 LOG_PAGE = 100
 EXPORT_MAX = 50_000
@@ -58,17 +58,26 @@ class SharingPage:
     events: list[SharingEvent]
     releases: list[ReferrerRelease]
     letters: list[OutcomeLetter]
-    cover: Cover
-    agencies_not_covered: list[str] = field(default_factory=list)  # agency names asked or askable without cover
-    sent_before_override: int = 0  # Urgent requests that still need an authorised override
-    can_record: bool = False
+    status: "SharingStatus"
     can_authorise: bool = False
     can_release: bool = False
     can_write_letter: bool = False
 
     @property
     def live_override(self) -> ConsentOverride | None:
-        return self.cover.override or self.cover.pending_override
+        return self.status.override or self.status.pending_override
+
+
+def _people_consent(referral) -> list[PersonConsent]:
+    """Everyone on the referral, children first, each with their consent history (oldest first)."""
+    links = sorted(referral.people.select_related("person"), key=lambda link: (link.kind != "child", link.position))
+    entries: dict[int, list[ConsentEntry]] = {}
+    for entry in ConsentEntry.objects.filter(referral=referral).select_related("recorded_by").order_by("recorded_at", "id"):
+        entries.setdefault(entry.person_id, []).append(entry)
+    return [
+        PersonConsent(link.person_id, f"{link.person.given_name} {link.person.family_name}", link.kind, entries.get(link.person_id, []))
+        for link in links
+    ]
 
 
 def sharing_page(*, user, reference: str) -> SharingPage:
@@ -76,24 +85,10 @@ def sharing_page(*, user, reference: str) -> SharingPage:
     Hub staff only (agency representatives work from their request); audited as a view."""
     require(is_hub_staff(user), "Only hub staff can see a referral's sharing record")
     referral = access_referral(user=user, reference=reference)
-    from openmash.agencies.models import Agency
-    from openmash.information_requests.codes import SentUnder
-
-    links = list(referral.people.select_related("person").order_by("kind", "position"))
-    entries: dict[int, list[ConsentEntry]] = {}
-    for entry in ConsentEntry.objects.filter(referral=referral).select_related("recorded_by").order_by("recorded_at", "id"):
-        entries.setdefault(entry.person_id, []).append(entry)
-    people = [
-        PersonConsent(link.person_id, f"{link.person.given_name} {link.person.family_name}", link.kind, entries.get(link.person_id, []))
-        for link in links
-    ]
-    asked = list(referral.requests.select_related("agency"))
-    codes = [r.agency.code for r in asked] or list(Agency.objects.filter(active=True).values_list("code", flat=True))
-    cover = sharing_cover(referral=referral, agency_codes=codes)
-    names = dict(Agency.objects.filter(code__in=list(cover.uncovered)).values_list("code", "name"))
+    status = sharing_status(referral=referral)
     page = SharingPage(
         referral=referral,
-        people=people,
+        people=_people_consent(referral),
         overrides=list(
             ConsentOverride.objects.filter(referral=referral).select_related("proposed_by", "decided_by").prefetch_related("bases").order_by("-proposed_at", "-id")
         ),
@@ -102,12 +97,9 @@ def sharing_page(*, user, reference: str) -> SharingPage:
         ),
         releases=list(ReferrerRelease.objects.filter(referral=referral).select_related("agency", "released_by")),
         letters=list(OutcomeLetter.objects.filter(referral=referral).select_related("created_by").order_by("-created_at")),
-        cover=cover,
-        agencies_not_covered=sorted(names.get(c, c) for c in cover.uncovered),
-        sent_before_override=0 if cover.override else sum(1 for r in asked if r.sent_under == SentUnder.URGENT),
-        can_record=True,
+        status=status,
         can_authorise=is_manager(user),
-        can_release=is_manager(user) and bool(asked) and not referral.referrer_anonymous,
+        can_release=is_manager(user) and bool(status.asked) and not referral.referrer_anonymous,
         can_write_letter=is_manager(user) and not referral.is_open and not referral.referrer_anonymous,
     )
     audit_record(
@@ -270,10 +262,6 @@ def override_report(*, user, self_authorised_only: bool = False, limit: int = 50
     return rows
 
 
-def released_agency_ids(*, referral) -> set[int]:
-    return set(ReferrerRelease.objects.filter(referral=referral).values_list("agency_id", flat=True))
-
-
 def pending_overrides(*, user, limit: int = 50) -> list[ConsentOverride]:
     """Overrides waiting for a MASH manager (the manager's worklist)."""
     if not is_manager(user):
@@ -365,21 +353,13 @@ def sharing_form(*, user, reference: str, page: str) -> SharingForm:
 
     require(is_hub_staff(user), "Only hub staff can record consent or propose an override")
     referral = access_referral(user=user, reference=reference)
-    links = sorted(referral.people.select_related("person"), key=lambda link: (link.kind != "child", link.position))
-    entries: dict[int, list[ConsentEntry]] = {}
-    for entry in ConsentEntry.objects.filter(referral=referral).select_related("recorded_by").order_by("recorded_at", "id"):
-        entries.setdefault(entry.person_id, []).append(entry)
-    people = [
-        PersonConsent(link.person_id, f"{link.person.given_name} {link.person.family_name}", link.kind, entries.get(link.person_id, []))
-        for link in links
-    ]
     audit_record(
         user=user, action="sharing.view", object_type="referral", object_id=referral.pk,
         referral_reference=referral.reference, details={"page": page},
     )
     return SharingForm(
         referral=referral,
-        people=people,
+        people=_people_consent(referral),
         status=sharing_status(referral=referral),
         agencies=list(Agency.objects.filter(active=True).order_by("sort_order", "name").values_list("code", "name")),
         released=set(ReferrerRelease.objects.filter(referral=referral).values_list("agency__code", flat=True)),

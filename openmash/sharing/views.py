@@ -52,7 +52,7 @@ def _to_sharing(reference: str, anchor: str = ""):
 def referral_sharing(request, reference):
     _hub_only(request)
     page = selectors.sharing_page(user=request.user, reference=reference)
-    status = selectors.sharing_status(referral=page.referral)
+    status = page.status
     released = {release.agency.code for release in page.releases}
     return render(
         request,

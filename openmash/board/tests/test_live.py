@@ -19,6 +19,7 @@ from openmash.board.models import BoardChange, BoardDisplay
 from openmash.board.services import board_create, board_revoke
 from openmash.core import clock
 from openmash.core.testing.factories import answer, decide, make_referral, make_triaged
+from openmash.core.testing.sse import run_in_thread
 from openmash.referrals.services import referral_triage
 
 
@@ -141,25 +142,6 @@ class _NoSource:
         pass
 
 
-def _run(coro):
-    """asyncio.run in a thread of its own: the thread running the tests may already have a running
-    event loop (Playwright's sync API, when the browser tests share this worker)."""
-    result, error = [], []
-
-    def target():
-        try:
-            result.append(asyncio.run(coro))
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
-            error.append(exc)
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if error:
-        raise error[0]
-    return result[0]
-
-
 def test_hub_and_decision_boards_hear_every_change_an_agency_board_only_its_own():
     async def main():
         hub = live.Broadcaster(source_factory=_NoSource)
@@ -181,7 +163,7 @@ def test_hub_and_decision_boards_hear_every_change_an_agency_board_only_its_own(
             assert education.queue.get_nowait() == live.CHANGED
             hub.stop()
 
-    _run(main())
+    run_in_thread(main())
 
 
 def test_a_board_not_yet_told_gets_one_message_however_many_changes():
@@ -197,7 +179,7 @@ def test_a_board_not_yet_told_gets_one_message_however_many_changes():
             assert s.queue.get_nowait() == live.REVOKED
         hub.stop()
 
-    _run(main())
+    run_in_thread(main())
 
 
 def test_revoked_goes_only_to_that_board_and_bad_payloads_are_ignored():
@@ -212,7 +194,7 @@ def test_revoked_goes_only_to_that_board_and_bad_payloads_are_ignored():
             assert eight.queue.empty()
         hub.stop()
 
-    _run(main())
+    run_in_thread(main())
 
 
 def _drain_stream(gen, n):
@@ -245,7 +227,7 @@ def test_the_stream_says_ready_then_changed_heartbeat_revoked_and_carries_only_t
         assert hub.subscriptions == set()
         hub.stop()
 
-    _run(main())
+    run_in_thread(main())
 
 
 def test_a_board_whose_data_may_be_older_than_a_change_is_told_at_once(monkeypatch, freeze):
@@ -280,7 +262,7 @@ def test_a_board_whose_data_may_be_older_than_a_change_is_told_at_once(monkeypat
         await stale.aclose()
         assert hub.subscriptions == set()
 
-    _run(main())
+    run_in_thread(main())
 
 
 def test_since_is_read_only_when_well_formed():
@@ -301,7 +283,7 @@ def test_a_stream_ends_after_its_lifetime_so_the_board_reconnects(monkeypatch):
         assert hub.subscriptions == set()
         hub.stop()
 
-    _run(main())
+    run_in_thread(main())
 
 
 def test_a_client_that_goes_away_leaves_nothing_behind(monkeypatch):
@@ -340,7 +322,7 @@ def test_a_client_that_goes_away_leaves_nothing_behind(monkeypatch):
         assert len(hub._tasks) <= 1  # only the periodic sweep
         hub.stop()
 
-    _run(main())
+    run_in_thread(main())
 
 
 def test_one_broadcaster_per_event_loop():
@@ -350,7 +332,7 @@ def test_one_broadcaster_per_event_loop():
         return id(first)
 
     # A new loop (a new process, or the next test) gets its own: nothing is shared between loops.
-    assert isinstance(_run(get()), int)
+    assert isinstance(run_in_thread(get()), int)
     assert len(live._broadcasters) <= 1
 
 
@@ -413,7 +395,7 @@ def test_changes_committed_elsewhere_arrive():
         broadcaster.stop()
         await asyncio.sleep(0.3)
 
-    _run(main())
+    run_in_thread(main())
 
 
 def _rolled_back_change():
@@ -451,7 +433,7 @@ def test_a_revoked_board_is_told_at_once_and_by_the_sweep_if_the_notice_is_lost(
         broadcaster.stop()
         await asyncio.sleep(0.3)
 
-    _run(main())
+    run_in_thread(main())
 
 
 @pytest.mark.django_db(transaction=True, available_apps=LIVE_APPS)
@@ -479,7 +461,7 @@ def test_the_source_recovers_when_its_connection_is_lost():
         broadcaster.stop()
         await asyncio.sleep(0.3)
 
-    _run(main())
+    run_in_thread(main())
 
 
 def _terminate_listener():

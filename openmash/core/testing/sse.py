@@ -7,6 +7,7 @@ decoded into events. Each event keeps the `time.monotonic()` at which it was rea
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -133,3 +134,22 @@ class SSEClient:
             except (ConnectionError, OSError):
                 pass
             self._writer = None
+
+
+def run_in_thread(coro):
+    """asyncio.run in a thread of its own: the thread running the tests may already have a running
+    event loop (Playwright's sync API, when the browser tests share this worker)."""
+    result, error = [], []
+
+    def target():
+        try:
+            result.append(asyncio.run(coro))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            error.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if error:
+        raise error[0]
+    return result[0]
