@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -22,6 +23,11 @@ class Person(TimeStampedModel):
     ethnicity = models.CharField(max_length=4, choices=Ethnicity.choices, default=Ethnicity.NOBT)
     nhs_number = models.CharField(max_length=10, blank=True, db_index=True)
     upn = models.CharField("UPN", max_length=13, blank=True, db_index=True)
+    # Set when a reviewer merged this record into another (the duplicate queue); the merged record
+    # stays, redirecting to the one kept, so a merge can be undone and old links still resolve.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from", editable=False
+    )
 
     class Meta:
         ordering = ["family_name", "given_name", "id"]
@@ -129,9 +135,98 @@ class Involvement(TimeStampedModel):
 
     class Meta:
         ordering = ["-is_lead", "agency__sort_order", "-start_date"]
+        constraints = [
+            # Imports are keyed on the agency's own id, so running one twice changes nothing.
+            models.UniqueConstraint(
+                fields=["agency", "source_id"], condition=~Q(source_id=""), name="one_involvement_per_agency_source_id"
+            )
+        ]
 
     @property
     def is_current(self) -> bool:
         from openmash.core import clock
 
         return self.end_date is None or self.end_date >= clock.local_today()
+
+
+class PersonSource(TimeStampedModel):
+    """An agency's own id for a person (a case number, a pupil id): what an import is keyed on, so
+    loading the same file twice changes nothing, and what the API reports as `source_ids`."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="sources")
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    source_id = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["agency__sort_order", "source_id"]
+        constraints = [models.UniqueConstraint(fields=["agency", "source_id"], name="one_person_per_agency_source_id")]
+
+    def __str__(self):
+        return f"{self.agency_id}:{self.source_id}"
+
+
+class PersonKey(models.Model):
+    """A blocking key a person is filed under (matching/keys.py), stored as a 64-bit hash.
+
+    A search turns its query into keys and fetches the few people filed under them by index; the
+    rows are rewritten whenever a person's names, date of birth, address or identifiers change.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    key = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "person"], name="people_key_lookup")]
+
+
+class DuplicatePair(models.Model):
+    """Two people the duplicate finder thinks may be one, waiting for (or after) review.
+
+    `person_a` always has the lower id, so a pair is found once. "Not the same person" is kept for
+    good: the finder never suggests that pair again.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Waiting for review"
+        MERGED = "merged", "Merged"
+        NOT_SAME = "not_same", "Not the same person"
+        GONE = "gone", "No longer applies"  # one of the two was merged into someone else
+
+    person_a = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    person_b = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField(help_text="Match weight, log2 odds")
+    probability = models.FloatField()
+    band = models.CharField(max_length=16)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
+    found_at = models.DateTimeField()
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-probability", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["person_a", "person_b"], name="one_duplicate_pair"),
+            models.CheckConstraint(condition=Q(person_a__lt=models.F("person_b")), name="duplicate_pair_in_order"),
+        ]
+
+
+class PersonMerge(models.Model):
+    """One record merged into another by a reviewer: who, when, why, and every link moved, so the
+    merge can be undone exactly."""
+
+    kept = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="merges_kept")
+    merged = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="merges_merged")
+    pair = models.ForeignKey(DuplicatePair, null=True, blank=True, on_delete=models.SET_NULL, related_name="merges")
+    reason = models.TextField()
+    moved = models.JSONField(default=list, help_text="[{table, id, field}] rows re-pointed from merged to kept")
+    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    merged_at = models.DateTimeField()
+    undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undo_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
