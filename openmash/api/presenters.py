@@ -35,9 +35,39 @@ def person(p) -> dict:
     return {"person_id": p.pk, **_person_fields(p)}
 
 
-def person_found(p) -> dict:
+def person_found(candidate) -> dict:
+    """A search candidate (people.search.Candidate): the person, why they matched, their household."""
+    p = candidate.person
     fields = _person_fields(p)
-    return {"id": p.pk, **fields, "postcode": fields["address"]["postcode"] if fields["address"] else ""}
+    return {
+        "id": p.pk,
+        "source_ids": list(candidate.source_ids),
+        **fields,
+        "postcode": fields["address"]["postcode"] if fields["address"] else "",
+        "score": round(candidate.score, 2),
+        "probability": round(candidate.probability, 6),
+        "band": candidate.band,
+        "identifier_match": candidate.identifier_match,
+        "reasons": [
+            {"field": f.field, "outcome": f.outcome, "detail": f.detail, "reason": f.reason, "weight": round(f.weight, 2)}
+            for f in candidate.comparison.fields
+        ],
+        "household": [
+            {
+                "id": m.person_id,
+                "given_name": m.given_name,
+                "family_name": m.family_name,
+                "date_of_birth": m.date_of_birth.isoformat() if m.date_of_birth else None,
+                "age": m.age,
+                "sex": m.sex,
+                "link": m.link,
+                "same_date_of_birth": m.same_date_of_birth,
+                "differences": list(m.differences),
+                "note": m.note,
+            }
+            for m in candidate.household
+        ],
+    }
 
 
 def household(h) -> tuple[list[dict], list[dict]]:

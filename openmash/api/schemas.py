@@ -313,8 +313,11 @@ class PeopleSearchQuery(In):
     given_name: OptionalText
     family_name: OptionalText
     date_of_birth: OptionalIsoDate
-    postcode: OptionalText
+    sex: OptionalText = Field(default="", description="M, F, or U (not known)")
+    postcode: OptionalText = Field(default="", description='In full ("SE15 4AB"), or only the district ("SE15") or sector ("SE15 4")')
+    address_line: OptionalText = Field(default="", description='The first line of the address ("14 Alder Road")')
     nhs_number: OptionalText
+    upn: OptionalText = Field(default="", description="Unique pupil number")
     limit: int = Field(10, ge=1, le=50)
 
     @field_validator("limit", mode="before")
@@ -555,14 +558,42 @@ class AnswerCreatedOut(AnswerOut):
     request_id: int
 
 
+class MatchReasonOut(Out):
+    field: Literal["given_name", "family_name", "date_of_birth", "sex", "postcode", "address", "nhs_number", "upn"]
+    outcome: Literal["agree", "close", "differ", "missing"]
+    detail: str = Field(description='How: exact, variant, typo, swapped, one day apart, sector… ("differ", "missing")')
+    reason: str = Field(description='In words, e.g. "Bill is a short form of William", "day and month swapped (03/07/2015 / 07/03/2015)"')
+    weight: float = Field(description="What this field adds to the score (log2 odds)")
+
+
+class HouseholdMemberOut(Out):
+    id: int
+    given_name: str
+    family_name: str
+    date_of_birth: DateString | None
+    age: int | None
+    sex: str
+    link: str = Field(description='"same address", or the relationship: "mother", "child (mother)", "sibling (same mother)"')
+    same_date_of_birth: bool = Field(description="Born the same day as the candidate: a twin, or a duplicate record to check")
+    differences: list[str] = Field(description='How this person differs from the candidate ("same date of birth", "different first name: Alexandra")')
+    note: str
+
+
 class PersonFoundOut(_PersonFields):
     id: int
+    source_ids: list[str] = Field(description="The agencies' own ids for this person, as AGENCYCODE:id")
     postcode: str = Field(description="Postcode of the current address, or \"\"")
     address: AddressOut | None
+    score: float = Field(description="Match weight: log2 odds that this is the person searched for (prior of one in a million included)")
+    probability: float
+    band: Literal["very likely", "likely", "possible", "unlikely"]
+    identifier_match: bool = Field(description="The NHS number or UPN searched for is this person's")
+    reasons: list[MatchReasonOut] = Field(description="Field by field: why this person was found, and where they differ")
+    household: list[HouseholdMemberOut] = Field(description="Others at the same address or related: a twin or sibling is a different person")
 
 
 class PeopleSearchOut(Out):
-    results: list[PersonFoundOut]
+    results: list[PersonFoundOut] = Field(description="Best first: an NHS number or UPN match, then by score")
 
 
 # ------------------------------------------------------------------ wall boards

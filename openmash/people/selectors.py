@@ -1,13 +1,15 @@
 """Reads for people: search, the person page, and the household named on a referral."""
 
 import datetime as dt
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 
 from openmash.access.policy import access_person, people_visible_to, referrals_visible_to
 from openmash.audit.services import audit_record
-from openmash.people.identifiers import clean_nhs_number, clean_postcode, normalise_name
+from openmash.people.codes import Sex
+from openmash.people.identifiers import clean_nhs_number, clean_postcode, clean_upn, normalise_name
 from openmash.people.models import Address, Involvement, Person, Relationship
 
 SEARCH_LIMIT_MAX = 50
@@ -48,18 +50,41 @@ class SearchCriteria:
     date_of_birth: dt.date | None = None
     postcode: str = ""
     nhs_number: str = ""
+    sex: str = ""  # M, F; U or blank: not known
+    address_line: str = ""
+    upn: str = ""
+    other_names: list[str] = field(default_factory=list)  # "Jay Smith-Ali", or a single first name
 
     @property
     def is_empty(self) -> bool:
-        return not any((self.given_name, self.family_name, self.date_of_birth, self.postcode, self.nhs_number))
+        return not any(
+            (self.given_name, self.family_name, self.date_of_birth, self.postcode, self.nhs_number,
+             self.address_line, self.upn, self.other_names)
+        )
+
+
+_OUTWARD = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
+
+
+def _search_postcode(value: str) -> str:
+    """A full postcode, or only its district ("SE15") or sector ("SE15 4") when that is all that is
+    known: a search compares postcodes at every level."""
+    raw = " ".join((value or "").upper().split())
+    parts = raw.split(" ")
+    if _OUTWARD.match(parts[0] or "-") and (len(parts) == 1 or (len(parts) == 2 and re.fullmatch(r"[0-9]", parts[1]))):
+        return raw
+    try:
+        return clean_postcode(raw)
+    except ValueError:
+        raise ValueError("Enter a real postcode, like SE15 4AB, or its first part, like SE15") from None
 
 
 def search_criteria_errors(*, criteria: SearchCriteria) -> dict[str, list[str]]:
     """Normalise the criteria in place; report identifiers that cannot be valid."""
     errors: dict[str, list[str]] = {}
-    for name, cleaner in (("nhs_number", clean_nhs_number), ("postcode", clean_postcode)):
+    for name, cleaner in (("nhs_number", clean_nhs_number), ("postcode", _search_postcode), ("upn", clean_upn)):
         try:
-            setattr(criteria, name, cleaner(getattr(criteria, name)))
+            setattr(criteria, name, cleaner(getattr(criteria, name) or ""))
         except ValueError as exc:
             errors[name] = [str(exc)]
     for name in ("given_name", "family_name"):
@@ -70,55 +95,23 @@ def search_criteria_errors(*, criteria: SearchCriteria) -> dict[str, list[str]]:
             # Only punctuation: it would match everyone, which is never what was meant.
             errors[name] = ["Enter a name that includes at least one letter"]
         setattr(criteria, name, value)
+    criteria.sex = (criteria.sex or "").strip().upper()
+    if criteria.sex not in ("", *Sex.values):
+        errors["sex"] = ["Sex must be M (male), F (female) or U (not known)"]
+    criteria.address_line = " ".join((criteria.address_line or "").split())
+    if len(criteria.address_line) > 120:
+        errors["address_line"] = ["Address line must be 120 characters or fewer"]
+    others = [" ".join(n.split()) for n in (criteria.other_names or []) if n and n.strip()]
+    if len(others) > 10:
+        errors["other_names"] = ["Enter up to 10 other names"]
+    elif any(len(n) > 200 for n in others):
+        errors["other_names"] = ["Each other name must be 200 characters or fewer"]
+    elif any(not any(c.isalpha() for c in normalise_name(n)) for n in others):
+        errors["other_names"] = ["Enter other names that include at least one letter"]
+    criteria.other_names = others
     if criteria.is_empty and not errors:
         errors["family_name"] = ["Enter a name, date of birth, postcode or NHS number to search"]
     return errors
-
-
-def person_search(*, user, criteria: SearchCriteria, limit: int = 10, audit_context: str = "") -> list[Person]:
-    """An exact-ish search: an NHS number finds that person; otherwise every criterion given must
-    match — names case- and accent-insensitively from their start (also against other names), the
-    date of birth exactly, the postcode in full against any address. Audited with the criteria."""
-    limit = max(1, min(limit, SEARCH_LIMIT_MAX))
-    qs = people_visible_to(user)
-    if criteria.nhs_number:
-        qs = qs.filter(nhs_number=criteria.nhs_number)
-    else:
-        if criteria.family_name:
-            family = normalise_name(criteria.family_name)
-            qs = qs.filter(Q(family_name_norm__startswith=family) | Q(other_names__family_name_norm__startswith=family))
-        if criteria.given_name:
-            given = normalise_name(criteria.given_name)
-            qs = qs.filter(Q(given_name_norm__startswith=given) | Q(other_names__given_name_norm__startswith=given))
-        if criteria.date_of_birth:
-            qs = qs.filter(date_of_birth=criteria.date_of_birth)
-        if criteria.postcode:
-            qs = qs.filter(addresses__postcode=criteria.postcode)
-    results = list(
-        qs.distinct()
-        .prefetch_related(
-            Prefetch("addresses", queryset=Address.objects.filter(is_current=True), to_attr="current_addresses"),
-            "other_names",
-        )
-        .order_by("family_name_norm", "given_name_norm", "date_of_birth", "id")[:limit]
-    )
-    audit_record(
-        user=user,
-        action="person.search",
-        object_type="person",
-        details={
-            "criteria": {
-                "given_name": criteria.given_name,
-                "family_name": criteria.family_name,
-                "date_of_birth": criteria.date_of_birth.isoformat() if criteria.date_of_birth else "",
-                "postcode": criteria.postcode,
-                "nhs_number": criteria.nhs_number,
-            },
-            "results": [p.pk for p in results],
-            "context": audit_context,
-        },
-    )
-    return results
 
 
 @dataclass

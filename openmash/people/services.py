@@ -9,6 +9,7 @@ from openmash.core.errors import Collector
 from openmash.core.formatting import age_on
 from openmash.people.codes import Ethnicity, Sex
 from openmash.people.identifiers import clean_nhs_number, clean_postcode, clean_upn, normalise_name
+from openmash.people.keystore import refresh_person_keys
 from openmash.people.models import Address, Person, PersonName
 
 NAME_MAX = 100
@@ -115,6 +116,7 @@ def person_create(*, user, data: NewPerson, referral_reference: str = "") -> Per
             postcode=data.postcode,
             created_by=user,
         )
+    refresh_person_keys([person.pk])  # findable by search at once, in the same transaction
     audit_record(
         user=user,
         action="person.create",

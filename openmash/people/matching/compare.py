@@ -243,7 +243,8 @@ def _outcome(field_name: str, outcome: str, detail: str, reason: str, together: 
     return FieldOutcome(field_name, outcome, detail, reason, W.weight(field_name, detail, together=together))
 
 
-def compare(a: PersonRecord | Prepared, b: PersonRecord | Prepared, *, prior: float = W.PRIOR_LOG2_ODDS) -> Comparison:
+def compare(a: PersonRecord | Prepared, b: PersonRecord | Prepared, *, prior: float = W.PRIOR_LOG2_ODDS,
+            frequencies: W.NameFrequencies | None = None) -> Comparison:
     """Compare two records.
 
     1. Postcode, then the address given the postcode.
@@ -253,6 +254,10 @@ def compare(a: PersonRecord | Prepared, b: PersonRecord | Prepared, *, prior: fl
        both names fit crosswise and it weighs more than the direct one.
     4. Date of birth, sex, NHS number, UPN (valid ones only).
     5. Score = prior + Σ weights; probability = 1 / (1 + 2^−score); band from the probability.
+
+    With `frequencies` (the duplicate finder's, from the records it compares), an exact first given
+    name or family name between records apart weighs by how common that name is
+    (`weights.NameFrequencies`); without, the fixed weights of weights.py.
     """
     pa = a if isinstance(a, Prepared) else prepare(a)
     pb = b if isinstance(b, Prepared) else prepare(b)
@@ -270,6 +275,8 @@ def compare(a: PersonRecord | Prepared, b: PersonRecord | Prepared, *, prior: fl
     family = _family(pa, pb)
     given_out = _outcome("given_name", _GIVEN_OUTCOME[given.detail], given.detail, given.reason, together)
     family_out = _outcome("family_name", _FAMILY_OUTCOME[family.detail], family.detail, family.reason, together)
+    if frequencies is not None and not together:
+        given_out, family_out = _name_frequency(frequencies, pa, pb, given_out, family_out)
     if (given.detail not in ("exact", "missing") or family.detail not in ("exact", "other")) and _swapped(pa, pb):
         reason = (
             f"given and family names swapped ({' '.join(pa.given).title()} {pa.family[0].joined.title()} / "
@@ -301,6 +308,20 @@ def compare(a: PersonRecord | Prepared, b: PersonRecord | Prepared, *, prior: fl
     score = prior + sum(f.weight for f in fields)
     probability = _probability(score)
     return Comparison(tuple(fields), score, probability, W.band(probability), together)
+
+
+def _name_frequency(frequencies: W.NameFrequencies, pa: Prepared, pb: Prepared, given_out: FieldOutcome,
+                    family_out: FieldOutcome) -> tuple[FieldOutcome, FieldOutcome]:
+    """The exact first given name and the exact family name weighed by how common they are."""
+    if given_out.detail == "exact" and pa.given and pb.given and pa.given[0] == pb.given[0]:
+        w = frequencies.given_weight(pa.given[0])
+        if w is not None:
+            given_out = FieldOutcome(given_out.field, given_out.outcome, given_out.detail, given_out.reason, w)
+    if family_out.detail == "exact" and pa.family and pb.family and pa.family[0].joined == pb.family[0].joined:
+        w = frequencies.family_weight(pa.family[0].joined)
+        if w is not None:
+            family_out = FieldOutcome(family_out.field, family_out.outcome, family_out.detail, family_out.reason, w)
+    return given_out, family_out
 
 
 def _identifier(name: str, x: str, y: str, pa: Prepared, pb: Prepared) -> FieldOutcome:

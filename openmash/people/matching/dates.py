@@ -9,6 +9,10 @@ or ten out (the decade digit).
 import datetime as dt
 from dataclasses import dataclass
 
+# Dates this many years apart, and not one slip from each other, are a generation apart: a parent
+# and a child of one name at one address are the commonest false match in a household.
+GENERATION_YEARS = 12
+
 # Outcome for each detail (compare.py turns the detail into a weight).
 OUTCOME = {
     "exact": "agree",
@@ -18,6 +22,7 @@ OUTCOME = {
     "transposed": "close",
     "year_one": "close",
     "year_ten": "close",
+    "generation": "differ",
     "differ": "differ",
     "missing": "missing",
 }
@@ -51,7 +56,8 @@ def compare_dates_of_birth(a: dt.date | None, b: dt.date | None) -> DateComparis
     4. One day apart → one_day.
     5. Same day and month, year one or ten apart → year_one / year_ten.
     6. Written DDMMYYYY, one digit different → digit; two neighbouring digits exchanged → transposed.
-    7. Anything else → differ.
+    7. Years 12 or more apart → generation (a parent and a child, not a mistyped date).
+    8. Anything else → differ.
     """
     if a is None or b is None:
         return DateComparison("missing", "not known on one record")
@@ -73,6 +79,8 @@ def compare_dates_of_birth(a: dt.date | None, b: dt.date | None) -> DateComparis
         return DateComparison("digit", f"one digit different ({_shown(a, b)})")
     if len(diffs) == 2 and diffs[1] == diffs[0] + 1 and da[diffs[0]] == db[diffs[1]] and da[diffs[1]] == db[diffs[0]]:
         return DateComparison("transposed", f"two digits swapped ({_shown(a, b)})")
+    if abs(a.year - b.year) >= GENERATION_YEARS:
+        return DateComparison("generation", f"born {abs(a.year - b.year)} years apart ({_shown(a, b)})")
     return DateComparison("differ", f"different dates ({_shown(a, b)})")
 
 

@@ -53,6 +53,9 @@ TABLE: dict[str, dict[str, tuple[float, float, float, float]]] = {
         "transposed": (0.005, 0.0002, 0.005, 0.001),
         "year_one": (0.01, 0.0001, 0.01, 0.001),
         "year_ten": (0.005, 0.0001, 0.005, 0.001),
+        # A generation apart (12 years or more, and not one slip): two errors in one date rarely do
+        # that, while most pairs of strangers and a parent and child at one address are so.
+        "generation": (0.0005, 0.7, 0.0005, 0.4),
         "differ": (0.01, 0.999, 0.01, 0.95),
     },
     "sex": {
@@ -125,6 +128,47 @@ def address_weight(detail: str, *, postcode_detail: str) -> float:
     if postcode_detail == "typo":
         return ADDRESS_AFTER_TYPO_WEIGHTS[detail]
     return WEIGHTS[("address", detail)][1 if postcode_detail == "full" else 0]
+
+
+# Term-frequency adjustment (the duplicate finder): agreeing exactly on a rare name says more than
+# agreeing on "Muhammad" or "Smith". Between records apart, an exact first given name or family name
+# weighs log2(m / f), f the share of records holding that name, instead of the fixed u; never less
+# than TF_MIN_U (a name held once in a million says no more than one held a hundred times), and
+# never more than TF_MAX_GAIN bits above the fixed weight: at a million records, letting rare names
+# weigh more (up to +6 bits) queued strangers sharing an uncommon name and a near birth date
+# (training seed 6003: precision 0.913 against 0.955 with no gain, at threshold 0.5). So the
+# adjustment only takes weight away from common names. The
+# share is shrunk towards the fixed u as if TF_PRIOR_RECORDS more records held names at the fixed
+# rate, so a handful of records (where everyone may share one surname) keeps about the fixed weights.
+# Within a household the fixed weights stay: there the name is shared because the family shares it.
+TF_MIN_U = 0.0001
+TF_PRIOR_RECORDS = 10_000
+TF_MAX_GAIN = 0.0
+
+
+class NameFrequencies:
+    """How common each first given name and each family name is among the records being compared
+    (normalised parts: `names.name_parts(given)[0]`, the family name's joined parts), and the
+    term-frequency weight of an exact agreement on each. A name not in the table keeps the fixed
+    weight."""
+
+    __slots__ = ("given", "family", "total")
+
+    def __init__(self, given: dict[str, int], family: dict[str, int], total: int):
+        self.given, self.family, self.total = given, family, max(total, 1)
+
+    def _weight(self, field: str, count: int | None) -> float | None:
+        if not count:
+            return None
+        m, u = TABLE[field]["exact"][:2]
+        share = (count + TF_PRIOR_RECORDS * u) / (self.total + TF_PRIOR_RECORDS)
+        return min(math.log2(m / max(share, TF_MIN_U)), math.log2(m / u) + TF_MAX_GAIN)
+
+    def given_weight(self, name: str) -> float | None:
+        return self._weight("given_name", self.given.get(name))
+
+    def family_weight(self, joined: str) -> float | None:
+        return self._weight("family_name", self.family.get(joined))
 
 
 def band(probability: float) -> str:

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from openmash.core.progress import ProgressBar
 
 from openmash.people.generator import generate_population, write_people, write_truth
+from openmash.people.keystore import rebuild_all_keys
 
 
 class Command(BaseCommand):
@@ -24,8 +25,10 @@ class Command(BaseCommand):
         parser.add_argument("--twin-rate", type=float, default=0.04, help="share of births that are twins (0.04)")
         parser.add_argument("--batch-size", type=int, default=20_000, help="records per transaction")
         parser.add_argument("--append", action="store_true", help="allow a database that already holds people")
+        parser.add_argument("--no-keys", action="store_true",
+                            help="do not fill the search key table (the duplicate finder does not need it)")
 
-    def handle(self, *args, count, seed, truth, duplicate_rate, twin_rate, batch_size, append, **options):
+    def handle(self, *args, count, seed, truth, duplicate_rate, twin_rate, batch_size, append, no_keys=False, **options):
         from openmash.people.models import Person
 
         if count < 1:
@@ -40,12 +43,15 @@ class Command(BaseCommand):
         generated = time.monotonic()
         ids = write_people(records, batch_size=batch_size, progress=ProgressBar("Writing", self.stderr))
         written = time.monotonic()
+        keys = rebuild_all_keys(progress=ProgressBar("Keys", self.stderr), first_id=min(ids)) if ids and not no_keys else 0
+        keyed = time.monotonic()
         if truth:
             write_truth(truth, records, ids)
         duplicates = sum(1 for r in records if r.errors)
         twins = sum(1 for r in records if r.twin_group)
         self.stdout.write(
             f"{len(ids):,} people written ({duplicates:,} duplicate records, {twins:,} twins) in "
-            f"{written - started:.1f} s (generate {generated - started:.1f} s, write {written - generated:.1f} s)."
+            f"{keyed - started:.1f} s (generate {generated - started:.1f} s, write {written - generated:.1f} s, "
+            f"{keys:,} keys {keyed - written:.1f} s)."
             + (f" Truth: {truth}" if truth else "")
         )
