@@ -81,6 +81,10 @@ MATRIX = {
                                     statuses(404, anonymous=LOGIN, manager=403, practitioner=403, rep_own=400)),
     "people:search": ({}, HUB_ONLY, None),
     "people:detail": ({"person_id": "PERSON"}, CASE_OBJECT, None),
+    # Hub staff see the duplicate queue and its pairs; only a MASH manager merges, undoes or marks "not the same".
+    "people:duplicates": ({}, HUB_ONLY, None),
+    "people:duplicate": ({"pair_id": "PAIR"}, CASE_OBJECT, MANAGER_CASE_POST),
+    "people:merge": ({"merge_id": "MERGE"}, CASE_OBJECT, MANAGER_CASE_POST),
     "agencies:list": ({}, ADMIN_ONLY, None),
     "agencies:create": ({}, ADMIN_ONLY, ADMIN_ONLY_POST),
     "agencies:edit": ({"code": "police"}, ADMIN_ONLY, ADMIN_ONLY_POST),
@@ -155,8 +159,27 @@ def world(hub):
         "OVERRIDE": override.pk,
         "DECIDED": decided.reference,
         "LETTER": letter.pk,
+        "PAIR": _duplicate_pair(person).pk,
+        "MERGE": _merge(hub).pk,
         "users": hub,
     }
+
+
+def _duplicate_pair(person):
+    from openmash.core import clock
+    from openmash.people.models import DuplicatePair
+    from openmash.people.services import NewPerson, person_create
+
+    other = person_create(user=None, data=NewPerson(given_name=person.given_name, family_name=person.family_name, date_of_birth=person.date_of_birth))
+    return DuplicatePair.objects.create(person_a=person, person_b=other, score=9.0, probability=0.99, band="very likely", found_at=clock.now())
+
+
+def _merge(hub):
+    from openmash.people.merging import merge_people
+    from openmash.people.services import NewPerson, person_create
+
+    kept, merged = (person_create(user=None, data=NewPerson(given_name=g, family_name="Okafor")) for g in ("Ruby", "Rubi"))
+    return merge_people(user=hub["manager"], kept=kept, merged=merged, reason="One girl, recorded twice.")
 
 
 def _kwargs(template, world):
@@ -164,7 +187,7 @@ def _kwargs(template, world):
     for key, value in template.items():
         if key == "user_id":
             out[key] = world["users"][value].pk
-        elif value in ("REF", "REQUEST", "PERSON", "NOTIFICATION", "BOARD", "OVERRIDE", "DECIDED", "LETTER"):
+        elif value in ("REF", "REQUEST", "PERSON", "NOTIFICATION", "BOARD", "OVERRIDE", "DECIDED", "LETTER", "PAIR", "MERGE"):
             out[key] = world[value]
         else:
             out[key] = value

@@ -95,6 +95,7 @@ def scenario(hub):
         for kind in ("hub", "agency", "decision")
     }
     person_ids = [str(p) for p in referral.people.values_list("person_id", flat=True)]
+    pair, merge = _duplicate_review(hub, referral)
     values = {
         "reference": [referral.reference],
         "request_id": [str(r.pk) for r in requests],
@@ -109,8 +110,23 @@ def scenario(hub):
         "kind": ["child"],
         "index": ["0"],
         "board_id": ["1"],
+        "pair_id": [str(pair.pk)],
+        "merge_id": [str(merge.pk)],
     }
     return {"referral": referral, "values": values, "boards": boards, "letter": letter}
+
+
+def _duplicate_review(hub, referral):
+    """A pair of the referral's children in the duplicate queue, and a merge of two other records."""
+    from openmash.core import clock
+    from openmash.people.merging import merge_people
+    from openmash.people.models import DuplicatePair
+    from openmash.people.services import NewPerson, person_create
+
+    a, b = sorted(referral.people.filter(kind="child").values_list("person_id", flat=True))[:2]
+    pair = DuplicatePair.objects.create(person_a_id=a, person_b_id=b, score=1.0, probability=0.3, band="possible", found_at=clock.now())
+    kept, merged = (person_create(user=None, data=NewPerson(given_name=g, family_name="Okafor")) for g in ("Ruby", "Rubi"))
+    return pair, merge_people(user=hub["manager"], kept=kept, merged=merged, reason="One girl, recorded twice.")
 
 
 def _fetch(client, url, *, token=None, board_key=None):

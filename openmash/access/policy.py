@@ -180,3 +180,22 @@ def access_notification(*, user, notification_id):
     if notification is None:
         raise NotFound("No such notification")
     return notification
+
+
+def can_send_agency_records(user, agency) -> bool:
+    """People and involvements an agency holds (imports through the API, keyed on the agency's own
+    ids) are sent by a representative of that agency only, while it is active: only the agency can
+    vouch for its ids. Hub staff record people through referrals; administrators import files with
+    `manage.py import_people` / `import_involvements` on the server."""
+    return is_agency_rep(user) and agency.active and user.agency_id == agency.pk
+
+
+def can_see_duplicates(user) -> bool:
+    """The duplicate review queue and its pairs: hub staff, who may look anyone up anyway (ADR 0013)."""
+    return is_hub_staff(user)
+
+
+def can_review_duplicates(user) -> bool:
+    """Merging two records, undoing a merge, and deciding that two records are different people
+    change who a child is across every referral and agency: MASH managers only (ADR 0013)."""
+    return is_manager(user)

@@ -4,6 +4,7 @@ from django.urls import reverse
 
 from openmash.access.policy import (
     can_record_referral,
+    can_review_duplicates,
     can_search_sharing_log,
     is_administrator,
     is_agency_rep,
@@ -20,6 +21,8 @@ def navigation(request) -> list[dict]:
         if can_record_referral(user):
             items.append(("Record a referral", reverse("referrals:new-start")))
         items.append(("Find a person", reverse("people:search")))
+        if can_review_duplicates(user):
+            items.append(("Duplicates", reverse("people:duplicates")))
     if can_search_sharing_log(user):
         # Information governance, and MASH managers who answer for the hub's sharing decisions.
         items.append(("Sharing log", reverse("sharing:log")))

@@ -3,6 +3,7 @@ and the clock policy. Thin: a form, one selector or service, then a redirect or 
 
 import datetime as dt
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404
@@ -25,7 +26,9 @@ from openmash.core.errors import Collector, InvalidInput, ServiceError
 from openmash.core.forms import apply_service_errors, london_datetime
 from openmash.core.views import render_form
 from openmash.information_requests.codes import RequestStatus
+from openmash.people import history as people_history
 from openmash.people import selectors as people_selectors
+from openmash.people.search import criteria_details, match_people
 from openmash.people.codes import RelationshipKind
 from openmash.people.forms import NewPersonForm, PersonSearchForm
 from openmash.people.services import NewPerson, new_person_validate
@@ -176,6 +179,19 @@ def _people_rows(request, draft, kind):
     return rows
 
 
+def _histories(request, draft, rows):
+    """The history of each known child on the draft, as of when the hub received the referral (or
+    now, if that is not given yet): the child chosen last first."""
+    received_at = drafts.to_input(draft).received_at or clock.now()
+    chosen = draft.get("chosen")
+    known = [row["person"] for row in rows if row["existing"] and row["person"] is not None]
+    known.sort(key=lambda p: p.pk != chosen)
+    return [
+        people_history.person_history(user=request.user, person=p, on=received_at, audit_context="recording a referral")
+        for p in known
+    ]
+
+
 def new_people(request, kind):
     if kind not in KINDS:
         raise Http404()
@@ -187,13 +203,15 @@ def new_people(request, kind):
         if not step_errors:
             return _next_or(request, "referrals:new-people" if kind == "child" else "referrals:new-concerns", **({"kind": "adult"} if kind == "child" else {}))
         errors = [{"text": messages_[0], "href": "#people"} for messages_ in step_errors.values()]
+    rows = _people_rows(request, draft, kind)
     return render(
         request,
         "referrals/new/people.html",
         {
             "title": "Children the referral is about" if kind == "child" else "Adults in the household",
             "kind": kind,
-            "rows": _people_rows(request, draft, kind),
+            "rows": rows,
+            "histories": _histories(request, draft, rows) if kind == "child" else [],
             "children": _people_rows(request, draft, "child") if kind == "adult" else [],
             "form_errors": errors,
             "form": form,
@@ -203,44 +221,80 @@ def new_people(request, kind):
     )
 
 
+def _on_draft(draft) -> set:
+    return {r.get("person_id") for r in draft.get("children", [])} | {a["person"].get("person_id") for a in draft.get("adults", [])}
+
+
 def new_person_search(request, kind):
+    """Candidates for the person being recorded, each with why it matched and its household. The
+    ids shown are kept with the draft, so that the choice made next is audited against them."""
     if kind not in KINDS:
         raise Http404()
     draft = _draft(request)
     require(can_search_people(request.user))
     searched = bool(request.GET)
     form = PersonSearchForm(request.GET or None)
-    results = []
+    candidates = []
     if searched and form.is_valid():
         criteria = people_selectors.SearchCriteria(**form.cleaned_data)
         problems = people_selectors.search_criteria_errors(criteria=criteria)
         if problems:
             apply_service_errors(form, InvalidInput("", errors=problems))
         else:
-            results = people_selectors.person_search(user=request.user, criteria=criteria, limit=20, audit_context="recording a referral")
-    on_draft = {r.get("person_id") for r in draft.get("children", [])} | {a["person"].get("person_id") for a in draft.get("adults", [])}
+            candidates = match_people(user=request.user, criteria=criteria, limit=10, audit_context="recording a referral")
+            draft["last_search"] = {
+                "kind": kind,
+                "shown": [c.person.pk for c in candidates],
+                "criteria": criteria_details(criteria),
+            }
+            drafts.save(request.session, draft)
     return render_form(
         request, "referrals/new/person_search.html", form,
         title=f"Find the {kind} among people already known",
-        kind=kind, searched=searched and not form.errors, results=results, on_draft=on_draft,
+        kind=kind, searched=searched and not form.errors, candidates=candidates, on_draft=_on_draft(draft),
         anchors={"date_of_birth": "date_of_birth-day"},
     )
 
 
+def _record_choice(request, draft, kind, chosen: int | None):
+    """Audit the practitioner's choice against the candidates the last search showed them."""
+    last = draft.pop("last_search", None) or {}
+    if last.get("kind") != kind:
+        last = {}
+    people_history.match_choice_record(
+        user=request.user, kind=kind, shown=last.get("shown", []), chosen=chosen,
+        criteria=last.get("criteria", {}), audit_context="recording a referral",
+    )
+    return last
+
+
 @require_POST
 def new_person_select(request, kind):
+    """"This is the person" (person_id) or "None of these – add a new person" (choice=new). Nothing
+    is linked to anyone until the referral is recorded; the choice is audited either way."""
     if kind not in KINDS:
         raise Http404()
     draft = _draft(request)
+    if request.POST.get("choice") == "new":
+        last = _record_choice(request, draft, kind, None)
+        drafts.save(request.session, draft)
+        criteria = last.get("criteria", {})
+        query = urlencode({k: criteria.get(k, "") for k in ("given_name", "family_name", "postcode", "nhs_number") if criteria.get(k)})
+        return redirect(reverse("referrals:new-person-create", kwargs={"kind": kind}) + (f"?{query}" if query else ""))
     try:
         person = people_selectors.access_person_for_selection(user=request.user, person_id=request.POST.get("person_id"))
     except ServiceError:
         messages.error(request, "That person could not be found. Search again.")
         return redirect("referrals:new-person-search", kind=kind)
-    on_draft = {r.get("person_id") for r in draft["children"]} | {a["person"].get("person_id") for a in draft["adults"]}
-    if person.pk in on_draft:
+    # A record merged since the search was shown stands for the record it was merged into.
+    person = people_history.merged_into(person=person) or person
+    if person.pk in _on_draft(draft):
         messages.info(request, f"{person.full_name} is already on this referral.")
         return redirect("referrals:new-people", kind=kind)
+    _record_choice(request, draft, kind, person.pk)
+    if kind == "child":
+        # The children page shows the history of every known child at once, this one first.
+        draft["chosen"] = person.pk
     return _add_person(request, draft, kind, {"person_id": person.pk})
 
 
@@ -420,6 +474,9 @@ def detail(request, reference):
         {
             "title": f"Referral {page.referral.reference}", "page": page, "RequestStatus": RequestStatus, "Outcome": Outcome,
             "sharing": sharing_selectors.sharing_status(referral=page.referral),
+            "involvements": people_history.current_involvements(
+                person_ids=[p.pk for p in page.household.children + page.household.adults]
+            ),
         },
     )
 

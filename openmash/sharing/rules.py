@@ -42,10 +42,23 @@ def current_consent(*, referral) -> tuple[dict[int, ConsentEntry | None], dict[i
     links = list(referral.people.select_related("person").order_by("kind", "position"))
     names = {link.person_id: f"{link.person.given_name} {link.person.family_name}" for link in links}
     current: dict[int, ConsentEntry | None] = {pid: None for pid in names}
-    for entry in ConsentEntry.objects.filter(referral=referral).order_by("recorded_at", "id"):
-        if entry.person_id in current:
-            current[entry.person_id] = entry
+    entries = list(ConsentEntry.objects.filter(referral=referral).order_by("recorded_at", "id"))
+    now_in = merged_records_now({e.person_id for e in entries} - set(current))
+    for entry in entries:
+        pid = now_in.get(entry.person_id, entry.person_id)
+        if pid in current:
+            current[pid] = entry
     return current, names
+
+
+def merged_records_now(person_ids) -> dict[int, int]:
+    """Consent entries are append-only: after a merge they still name the merged record, which
+    redirects to the record now on the referral (ADR 0013)."""
+    if not person_ids:
+        return {}
+    from openmash.people.merging import records_now
+
+    return records_now(person_ids=person_ids)
 
 
 def sharing_cover(*, referral, agency_codes=()) -> Cover:

@@ -18,7 +18,7 @@ from openmash.audit.services import audit_record
 from openmash.core.errors import NotFound
 from openmash.sharing.codes import OverrideStatus
 from openmash.sharing.models import ConsentEntry, ConsentOverride, LawfulBasis, OutcomeLetter, ReferrerRelease, SharingEvent
-from openmash.sharing.rules import sharing_cover
+from openmash.sharing.rules import merged_records_now, sharing_cover
 
 LOG_PAGE = 100
 EXPORT_MAX = 50_000
@@ -72,8 +72,10 @@ def _people_consent(referral) -> list[PersonConsent]:
     """Everyone on the referral, children first, each with their consent history (oldest first)."""
     links = sorted(referral.people.select_related("person"), key=lambda link: (link.kind != "child", link.position))
     entries: dict[int, list[ConsentEntry]] = {}
-    for entry in ConsentEntry.objects.filter(referral=referral).select_related("recorded_by").order_by("recorded_at", "id"):
-        entries.setdefault(entry.person_id, []).append(entry)
+    rows = list(ConsentEntry.objects.filter(referral=referral).select_related("recorded_by").order_by("recorded_at", "id"))
+    now_in = merged_records_now({e.person_id for e in rows} - {link.person_id for link in links})  # after a merge (ADR 0013)
+    for entry in rows:
+        entries.setdefault(now_in.get(entry.person_id, entry.person_id), []).append(entry)
     return [
         PersonConsent(link.person_id, f"{link.person.given_name} {link.person.family_name}", link.kind, entries.get(link.person_id, []))
         for link in links

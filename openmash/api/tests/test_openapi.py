@@ -21,6 +21,8 @@ ROUTES = {
     ("post", "/api/v1/overrides/{override_id}/reject"),
     ("get", "/api/v1/referrals/{reference}/sharing-log"),
     ("get", "/api/v1/lawful-bases"),
+    ("post", "/api/v1/agencies/{code}/people"),
+    ("post", "/api/v1/agencies/{code}/involvements"),
 }
 
 
@@ -55,6 +57,7 @@ def test_every_api_url_is_in_the_document():
         "referral-create", "referral-detail", "referral-triage", "referral-decision",
         "request-list", "request-detail", "request-answer", "people-search", "board",
         "consent-record", "override-propose", "override-authorise", "override-reject", "sharing-log", "lawful-bases",
+        "agency-people", "agency-involvements",
     }
     assert len(operation_names) == len(ROUTES)
 

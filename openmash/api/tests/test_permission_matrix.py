@@ -75,6 +75,13 @@ MATRIX = {
     # Hub staff and information governance; everyone else, agency representatives included: 404.
     ("get", "/api/v1/referrals/{reference}/sharing-log"): (statuses(404, manager=200, practitioner=200, ig=200), None),
     ("get", "/api/v1/lawful-bases"): (statuses(200), None),
+    # An agency's own records: its representative only (rep_own is police, the agency in the path).
+    ("post", "/api/v1/agencies/{code}/people"): (
+        statuses(403, rep_own=200), lambda w: {"rows": [{"source_id": "P1", "given_name": "Ava", "family_name": "Jones"}]},
+    ),
+    ("post", "/api/v1/agencies/{code}/involvements"): (
+        statuses(403, rep_own=200), lambda w: {"rows": [{"source_id": "I1", "person_source_id": "P1", "role": "other"}]},
+    ),
 }
 
 
@@ -106,7 +113,7 @@ def test_route_answers_each_role_as_decided(api, hub, world, route):
     # others are told: refusals come before any state is looked at.
     for role in sorted(ROLES, key=lambda r: expected[r] < 300):
         values = {**world, **(set_up[0](hub, world) if set_up else {})}
-        path = template.format(reference=values["reference"], request_id=values["request_id"], override_id=values["override_id"])
+        path = template.format(code="police", reference=values["reference"], request_id=values["request_id"], override_id=values["override_id"])
         as_ = USERNAMES.get(role)
         if method == "get":
             response = api.get(path, query, as_=as_)
