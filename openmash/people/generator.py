@@ -792,6 +792,7 @@ def write_people(records: Sequence[GeneratedRecord], *, batch_size: int = 20_000
     from django.db.models import Max
 
     from openmash.core import clock
+    from openmash.core.bulk import insert_rows
     from openmash.people.identifiers import normalise_name
     from openmash.people.models import Address, Person, PersonName
 
@@ -826,43 +827,16 @@ def write_people(records: Sequence[GeneratedRecord], *, batch_size: int = 20_000
                                   given_name=given, family_name=family, given_name_norm=norm(given),
                                   family_name_norm=norm(family)))
                 next_id[PersonName] += 1
-        with transaction.atomic(), connection.cursor() as cursor:
+        with transaction.atomic():
             for model, rows in ((Person, people), (Address, addresses), (PersonName, names)):
                 if rows:
-                    _insert_rows(cursor, connection, model, rows)
+                    insert_rows(model, rows, with_pk=True)
         if progress:
             progress(min(start + batch_size, len(records)), len(records))
     with transaction.atomic(), connection.cursor() as cursor:
         for statement in connection.ops.sequence_reset_sql(no_style(), [Person, Address, PersonName]):
             cursor.execute(statement)
     return ids
-
-
-def _insert_rows(cursor, connection, model, rows: list[dict]) -> None:
-    """INSERT rows (dicts by attname) into model's table; columns not given take their default."""
-    from django.db import models
-
-    fields = model._meta.concrete_fields
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    sql = f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
-    defaults = {f.attname: f.get_default() for f in fields}
-    adapters = []
-    for f in fields:
-        if isinstance(f, models.DateTimeField):
-            adapters.append(connection.ops.adapt_datetimefield_value)
-        elif isinstance(f, models.DateField):
-            adapters.append(connection.ops.adapt_datefield_value)
-        else:
-            adapters.append(None)
-    names = [f.attname for f in fields]
-    values = []
-    for row in rows:
-        out = []
-        for name, adapt in zip(names, adapters):
-            value = row.get(name, defaults[name])
-            out.append(adapt(value) if adapt and value is not None else value)
-        values.append(out)
-    cursor.executemany(sql, values)
 
 
 TRUTH_COLUMNS = ("person_id", "entity_id", "household_id", "role", "twin_group", "duplicate", "errors")

@@ -41,6 +41,7 @@ from openmash.access.policy import can_send_agency_records, require
 from openmash.agencies.models import Agency
 from openmash.audit.services import audit_record
 from openmash.core import clock
+from openmash.core.bulk import insert_rows
 from openmash.core.errors import Collector, Conflict, InvalidInput
 from openmash.people.codes import InvolvementRole, InvolvementSource, Sex
 from openmash.people.identifiers import normalise_name
@@ -574,49 +575,6 @@ def _name_row(person_id: int, given: str, family: str, kind: str) -> dict:
     }
 
 
-def _insert(model, rows: list[dict], *, returning: bool = False) -> list[int]:
-    """INSERT rows (dicts by attname; the id is the database's) into model's table; columns not
-    given take their default. With `returning`, the new ids in the rows' order (INSERT … RETURNING,
-    as bulk_create does). Built here rather than by bulk_create, whose SQL compiler costs several
-    times what the database spends inserting."""
-    from django.db import models
-
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    table = quote(model._meta.db_table)
-    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    adapters = []
-    for f in fields:
-        if isinstance(f, models.DateTimeField):
-            adapters.append(connection.ops.adapt_datetimefield_value)
-        elif isinstance(f, models.DateField):
-            adapters.append(connection.ops.adapt_datefield_value)
-        else:
-            adapters.append(None)
-    defaults = {f.attname: f.get_default() for f in fields}
-    values = []
-    for row in rows:
-        out = []
-        for f, adapt in zip(fields, adapters):
-            value = row.get(f.attname, defaults[f.attname])
-            out.append(adapt(value) if adapt and value is not None else value)
-        values.append(out)
-    ids: list[int] = []
-    with connection.cursor() as cursor:
-        if not returning:
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES {one}", values)
-            return ids
-        per = max(1, (connection.features.max_query_params or 30_000) // len(fields))
-        pk = quote(model._meta.pk.column)
-        for start in range(0, len(values), per):
-            chunk = values[start:start + per]
-            sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(chunk))} RETURNING {pk}"
-            cursor.execute(sql, [v for row in chunk for v in row])
-            ids.extend(r[0] for r in cursor.fetchall())
-    return ids
-
-
 def _update(model, names: tuple[str, ...], rows: list[dict]) -> None:
     """UPDATE each row (a dict with "id" and `names`) by id, as one prepared statement run for all
     of them: bulk_update's CASE expressions cost far more to compile than to run."""
@@ -733,8 +691,8 @@ def _load_people(*, agency: Agency, rows: list[PersonRow], user) -> tuple[int, i
             unchanged += 1
 
     if new_people:
-        created = _insert(Person, [p for _, p in new_people], returning=True)
-        _insert(PersonSource, [
+        created = insert_rows(Person, [p for _, p in new_people], returning=True)
+        insert_rows(PersonSource, [
             {"person_id": pid, "agency_id": agency.pk, "source_id": row.source_id, "created_by_id": user_id, "created_at": now}
             for (row, _), pid in zip(new_people, created)
         ])
@@ -762,9 +720,9 @@ def _load_people(*, agency: Agency, rows: list[PersonRow], user) -> tuple[int, i
     if town_fixed:
         _update(Address, ("town",), town_fixed)
     if new_addresses:
-        _insert(Address, new_addresses)
+        insert_rows(Address, new_addresses)
     if new_names:
-        _insert(PersonName, new_names)
+        insert_rows(PersonName, new_names)
     if touched:
         refresh_person_keys(touched)
     return len(new_people), len(rows) - len(new_people) - unchanged, unchanged, []
@@ -811,7 +769,7 @@ def _load_involvements(*, agency: Agency, rows: list[InvolvementRow], user) -> t
         else:
             changed.append({"id": involvement["id"], **values})
     if new:
-        _insert(Involvement, new)
+        insert_rows(Involvement, new)
     if changed:
         _update(Involvement, _INVOLVEMENT_FIELDS, changed)
     return len(new), len(changed), unchanged, rejected

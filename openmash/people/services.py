@@ -13,6 +13,9 @@ from openmash.people.keystore import refresh_person_keys
 from openmash.people.models import Address, Person, PersonName
 
 NAME_MAX = 100
+# The codes as sets once: `Sex.values` builds a new list on every use, and an import checks each row.
+SEXES = frozenset(Sex.values)
+ETHNICITIES = frozenset(Ethnicity.values)
 
 
 @dataclass
@@ -69,9 +72,9 @@ def new_person_validate(*, person: NewPerson, errors: Collector, prefix: str = "
                 f"{prefix}date_of_birth",
                 "A child must be under 18 on the day the referral was received; record an older person as an adult",
             )
-    if person.sex not in Sex.values:
+    if person.sex not in SEXES:
         errors.add(f"{prefix}sex", "Select the person's sex, or 'Not known'")
-    if person.ethnicity not in Ethnicity.values:
+    if person.ethnicity not in ETHNICITIES:
         errors.add(f"{prefix}ethnicity", "Select an ethnicity from the list, or 'Information not yet obtained'")
     for name, cleaner in (("nhs_number", clean_nhs_number), ("upn", clean_upn), ("postcode", clean_postcode)):
         try:
