@@ -158,15 +158,21 @@ def main():
 
         from openmash.people import search as search_module
 
-        scored_counts = []
-        original_records_for = search_module.records_for
+        scored_counts, query_counts = [], []
+        original_candidate_rows = search_module._candidate_rows
 
-        def counting_records_for(ids, **kw):
-            out = original_records_for(ids, **kw)
-            scored_counts.append(len(out))
+        def counting_candidate_rows(visible, **kw):
+            out = original_candidate_rows(visible, **kw)
+            scored_counts.append(len(out[0]))
             return out
 
-        search_module.records_for = counting_records_for
+        search_module._candidate_rows = counting_candidate_rows
+        statements = [0]
+
+        def count_statements(execute, sql, params, many, context):
+            statements[0] += 1
+            return execute(sql, params, many, context)
+
         for q, _, _ in warmup:
             match_people(user=user, criteria=criteria(q), limit=args.limit, audit_context="benchmark warm-up")
         scored_counts.clear()
@@ -175,15 +181,18 @@ def main():
         by_errors = collections.defaultdict(lambda: [0, 0])
         for q, entity, errors in queries:
             c = criteria(q)
-            t, p = time.perf_counter(), time.process_time()
-            results = match_people(user=user, criteria=c, limit=args.limit, audit_context="benchmark")
-            times.append((time.perf_counter() - t) * 1000)
-            cpu.append((time.process_time() - p) * 1000)
+            statements[0] = 0
+            with connection.execute_wrapper(count_statements):
+                t, p = time.perf_counter(), time.process_time()
+                results = match_people(user=user, criteria=c, limit=args.limit, audit_context="benchmark")
+                times.append((time.perf_counter() - t) * 1000)
+                cpu.append((time.process_time() - p) * 1000)
+            query_counts.append(statements[0])
             hit = any(entity_of.get(r.person.pk) == entity for r in results)
             hits.append(hit)
             by_errors[len(errors)][0] += hit
             by_errors[len(errors)][1] += 1
-        search_module.records_for = original_records_for
+        search_module._candidate_rows = original_candidate_rows
 
         print(f"\nmatch_people on {connection.vendor}, {args.count:,} people (data seed {args.seed}), "
               f"{len(queries):,} queries (seed {args.query_seed}), limit {args.limit}:")
@@ -197,6 +206,8 @@ def main():
               + ")")
         print(f"  candidates scored per query: p50 {statistics.median(scored_counts):.0f}   "
               f"p95 {_percentile(scored_counts, 0.95):.0f}   max {max(scored_counts)}")
+        print(f"  database statements per search (reads and the audit insert): p50 {statistics.median(query_counts):.0f}   "
+              f"max {max(query_counts)}")
 
         if args.profile:
             import cProfile

@@ -44,6 +44,14 @@ def _record(row: Sequence, address: tuple[str, str] | None, other_names: Sequenc
 PERSON_COLUMNS = ("id", "given_name", "family_name", "date_of_birth", "sex", "nhs_number", "upn")
 
 
+def matching_record(row: Sequence, address: tuple[str, str] | None, other_names: Sequence[tuple[str, str]]) -> PersonRecord:
+    """A matching record from plain values: row = PERSON_COLUMNS (date of birth a date), address =
+    (postcode, line 1) of the current address or None, other names = [(given, family)] by id. The
+    search builds its candidates' records with it from rows it read itself, exactly as
+    `records_for` does."""
+    return _record(row, address, other_names)
+
+
 def person_record(person: Person) -> PersonRecord:
     """What the index knows about `person` as a matching record: names, other names, date of birth,
     sex, identifiers and the current address (postcode and line 1). Uses `current_addresses` and
@@ -57,7 +65,7 @@ def person_record(person: Person) -> PersonRecord:
     return _record(row, address, names)
 
 
-def _date(value):
+def as_date(value):
     # Raw rows: PostgreSQL returns dates; SQLite returns the ISO text Django stored.
     return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
@@ -99,7 +107,7 @@ def records_for(person_ids: Sequence[int]) -> dict[int, PersonRecord]:
         pid = row[0]
         if pid in out or row[9] is not None:
             continue  # an older current address (the newest one came first), or a merged record
-        person = (*row[:3], _date(row[3]), *row[4:7])
+        person = (*row[:3], as_date(row[3]), *row[4:7])
         address = (row[7], row[8]) if row[7] is not None or row[8] is not None else None
         out[pid] = _record(person, address, names.get(pid, ()))
     return out

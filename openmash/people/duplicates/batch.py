@@ -9,15 +9,20 @@ people (millions of candidate pairs). This module gives the same score as `compa
    parsing) is done once per *distinct* value, not once per record: a million people hold a few
    tens of thousands of distinct given and family names.
 2. **Block** (`candidate_pairs`): the keys of `matching.keys.blocking_keys` (the same kinds and
-   fields; `SEARCH_ONLY_KINDS` and `BATCH_SKIP_KINDS` left out, `BATCH_INITIAL_ONLY_KINDS` narrowed),
-   built per kind as packed 64-bit integers with numpy, sorted, and each block paired up. Pairs
-   found under several keys are kept once.
-3. **Score** (`score_pairs`), in chunks: the date of birth, sex, postcode (with the one-character
-   typo test), address equality and identifiers compare as arrays. A bound — that pair's known
-   weights plus the best the names could add — drops pairs that cannot reach the threshold (a
-   sibling born on another day, a stranger who shares a street and a birth year) before anything
-   costly. For the rest, names (`_given`, `_family`, `_swapped` from compare.py) and address lines
-   are compared once per distinct *pair of values* (np.unique), never once per record pair.
+   fields; `SEARCH_ONLY_KINDS` and `BATCH_SKIP_KINDS` left out, `BATCH_INITIAL_ONLY_KINDS` and
+   `BATCH_INITIAL_OR_NO_DOB_KINDS` narrowed), plus three kinds of the batch's own built in memory
+   (`ao`, `ai`, `d`: see `_KINDS`), built per kind as packed 64-bit integers with numpy, sorted, and
+   each block paired up. Pairs found under several keys are kept once.
+3. **Score** (`Scorer.score`), in chunks: the date of birth, sex, postcode (with the one-character
+   typo test), address equality and identifiers compare as arrays. Two bounds — that pair's known
+   weights plus the most any names could add, then plus the best *its* names could add — drop
+   pairs that cannot reach the threshold (a sibling born on another day, a stranger who shares a
+   street and a birth year) before anything costly. For the rest, names (`_given`, `_family`,
+   `_swapped` from compare.py) and address lines are compared once per distinct *pair of values*
+   (np.unique), never once per record pair.
+4. **Decide**: compare()'s score against the threshold; at one house against a lower one; and
+   the household rules for what independence cannot see (see `Scorer.score`). Then closure over
+   small groups (`find_pairs`).
 
 Exact names between records apart weigh by how common they are among the records themselves
 (`name_frequencies`, `compare(..., frequencies=)`): agreeing on a common name says less.
@@ -27,6 +32,7 @@ frequencies given to both.
 """
 
 import datetime as dt
+import gc
 import math
 import multiprocessing
 import os
@@ -40,7 +46,7 @@ from openmash.people.matching import weights as W
 from openmash.people.matching.dates import GENERATION_YEARS
 from openmash.people.matching.compare import _family, _family_name, _given, _swapped
 from openmash.people.matching.keys import SEARCH_ONLY_KINDS
-from openmash.people.matching.names import canonical_names, name_parts, phonetic
+from openmash.people.matching.names import canonical_names, edit_distance, name_parts, phonetic
 from openmash.people.matching.postcodes import compare_addresses, normalise_address, parse_postcode
 
 # A block holding more records than this is skipped: it says little (a common name and a birth year,
@@ -54,8 +60,11 @@ MAX_BLOCK = 40
 # `i` (initial + family name + year) gave 204,000 pairs (145,000 under no other key, 48 found); the
 # batch keeps only its pairs where one record's first given name is a single letter, the error the
 # key is for. A search keeps both kinds.
-BATCH_SKIP_KINDS = ("f",)
+BATCH_SKIP_KINDS = ()
 BATCH_INITIAL_ONLY_KINDS = ("i",)
+# `f` is kept for pairs where one record has a single letter for its first name or no date of birth:
+# the records the other name keys cannot reach (`i` and `n` need a date, `g` a whole given name).
+BATCH_INITIAL_OR_NO_DOB_KINDS = ("f",)
 
 _EPOCH = dt.date(1800, 1, 1).toordinal()
 _PHONETIC_BITS = 20
@@ -111,6 +120,7 @@ class Columns:
     pc_sector: np.ndarray = None
     pc_district: np.ndarray = None
     pc_area: np.ndarray = None
+    pc_inward: np.ndarray = None  # id of the inward code ("4AB"), 0 = not a full postcode
     pc_valid: np.ndarray = None  # parse_postcode found something
     pc_chars: np.ndarray = None  # full postcode without the space, as bytes, 0-padded to 8
     pc_len: np.ndarray = None
@@ -221,11 +231,12 @@ class Columns:
             raise ValueError("too many distinct names for the key layout")
 
     def _prepare_postcodes(self, pcs: list) -> None:
-        full, sector, district, area = _Interner(), _Interner(), _Interner(), _Interner()
+        full, sector, district, area, inward = _Interner(), _Interner(), _Interner(), _Interner(), _Interner()
         k = len(pcs) + 1
         self.postcodes = [""] + list(pcs)
         self.pc_full, self.pc_sector = np.zeros(k, np.int64), np.zeros(k, np.int64)
         self.pc_district, self.pc_area = np.zeros(k, np.int64), np.zeros(k, np.int64)
+        self.pc_inward = np.zeros(k, np.int64)
         self.pc_valid = np.zeros(k, bool)
         self.pc_chars, self.pc_len = np.zeros((k, 8), np.uint8), np.zeros(k, np.int64)
         for i, raw in enumerate(self.postcodes[1:], start=1):
@@ -239,6 +250,7 @@ class Columns:
                 self.pc_sector[i] = sector.id(p.sector)
             if p.full:
                 self.pc_full[i] = full.id(p.full)
+                self.pc_inward[i] = inward.id(p.full.rsplit(" ", 1)[-1])
                 compact = p.full.replace(" ", "").encode()[:8]
                 self.pc_chars[i, : len(compact)] = np.frombuffer(compact, np.uint8)
                 self.pc_len[i] = len(compact)
@@ -247,6 +259,9 @@ class Columns:
 
 
 _ADDRESS_CONTENT = re.compile(r"[a-z0-9]")
+# A word of a normalised address line holding a digit (normalise_address splits on anything but
+# a-z and 0-9): its house and flat numbers.
+_NUMBER_WORD = re.compile(r"[a-z0-9]*[0-9][a-z0-9]*")
 
 
 def _compact(value: str | None) -> str:
@@ -254,8 +269,9 @@ def _compact(value: str | None) -> str:
 
 
 def _values(interner: dict) -> list:
-    """The values of an interner with its "none" entries left out, in id order (ids 1, 2, …)."""
-    return [v for v, i in sorted(interner.items(), key=lambda item: item[1]) if i > 0]
+    """The values of an interner with its "none" entries left out, in id order (ids 1, 2, …): the
+    ids were given in order of insertion, which a dict keeps."""
+    return [v for v, i in interner.items() if i > 0]
 
 
 def _day_number(value) -> int:
@@ -271,6 +287,17 @@ def _day_number(value) -> int:
 # ------------------------------------------------------------------ blocking
 
 _KINDS = {kind: number for number, kind in enumerate(("n", "y", "m", "p", "i", "a", "am", "g", "f", "nn", "nhs", "upn"), start=1)}
+# The batch's own kinds, built here in memory (not in keys.py, so not in PersonKey: a search does
+# not need them). Measured on training seed 6003 (1,000,000 records): of the true pairs no key of
+# keys.py held, ~1,000 would score above the threshold once paired — mostly one record at the same
+# house with a typo in its postcode, or no date of birth, or names a Metaphone code does not keep.
+# * `ao` / `ai`: the address line (as typed) + the postcode's outward / inward code. A one-character
+#   postcode typo keeps one of the two; a postcode cut to its sector keeps the outward code. Kept only for pairs whose full postcodes differ, or where one
+#   record has no date of birth or only an initial: the rest of a household is paired by other keys
+#   when it is one person, and left alone when it is a family (`f` above).
+# * `d`: date of birth + the first letters of the given and family names, unordered: a typo in both
+#   names, or an initial and a typo, changes every name code but rarely a first letter.
+_KINDS.update({kind: number for number, kind in enumerate(("ao", "ai", "d"), start=len(_KINDS) + 1)})
 
 
 def _explode(owner: np.ndarray, lists: list) -> tuple[np.ndarray, np.ndarray]:
@@ -348,12 +375,33 @@ def record_keys(cols: Columns) -> tuple[np.ndarray, np.ndarray]:
     keep = full[f_rows]
     add("f", f_rows[keep], (f_code[keep] << _PC_BITS) | pc_full[f_rows[keep]])
 
+    # The batch's own kinds (see _KINDS).
+    line = cols.address
+    keep = (pc_district > 0) & (line > 0) & cols.address_content[line]
+    add("ao", rows[keep], (line[keep] << 22) | pc_district[keep])
+    keep &= full
+    add("ai", rows[keep], (line[keep] << 22) | cols.pc_inward[cols.postcode][keep])
+    letters = _first_letters(cols)
+    keep = has_dob & (letters > 0)
+    add("d", rows[keep], (dob[keep] << 16) | letters[keep])
+
     # Identifiers, as stored (validated on the way in; an invalid one only adds a candidate pair,
     # which the scorer weighs as missing).
     for kind, column in (("nhs", cols.nhs), ("upn", cols.upn)):
         keep = column > 0
         add(kind, rows[keep], column[keep])
     return np.concatenate(out_rows), np.concatenate(out_keys)
+
+
+def _first_letters(cols: Columns) -> np.ndarray:
+    """Per record, the first letters of its first given name and its own family name as one
+    number, the smaller first (0 when either is unknown)."""
+    given = np.array([0] + [ord(v[0][0][0]) if v[0] else 0 for v in cols.given_views[1:]], np.int64)
+    family = np.array([0] + [ord(v[0].joined[0]) if v and not v[0].is_other else 0
+                             for v in cols.family_views[1:]], np.int64)
+    g, f = given[cols.given_profile] & 0xFF, family[cols.family_profile] & 0xFF
+    out = (np.minimum(g, f) << 8) | np.maximum(g, f)
+    return np.where((g > 0) & (f > 0), out, 0)
 
 
 def _products(owner_a, owner_b, lists_a, lists_b):
@@ -379,9 +427,16 @@ def candidate_pairs(cols: Columns, *, max_block: int = MAX_BLOCK) -> np.ndarray:
     boundaries = np.flatnonzero(np.diff(keys)) + 1
     starts = np.concatenate([[0], boundaries])
     sizes = np.diff(np.concatenate([starts, [len(keys)]]))
-    narrowed = np.array([_KINDS[k] for k in BATCH_INITIAL_ONLY_KINDS], np.int64)
     first_len = np.array([0] + [len(v[0][0]) if v[0] else 0 for v in cols.given_views[1:]], np.int64)
     initial = first_len[cols.given_profile] == 1
+    initial_or_no_dob = initial | (cols.dob < 0)
+    pc_full = cols.pc_full[cols.postcode]
+    # Kinds whose pairs are kept only where `keeps(lo, hi)` (see BATCH_INITIAL_ONLY_KINDS, _KINDS).
+    narrowing = {_KINDS[k]: lambda lo, hi: initial[lo] | initial[hi] for k in BATCH_INITIAL_ONLY_KINDS}
+    narrowing.update({_KINDS[k]: lambda lo, hi: initial_or_no_dob[lo] | initial_or_no_dob[hi]
+                      for k in BATCH_INITIAL_OR_NO_DOB_KINDS})
+    narrowing.update({_KINDS[k]: lambda lo, hi: initial_or_no_dob[lo] | initial_or_no_dob[hi] | (pc_full[lo] != pc_full[hi])
+                      for k in ("ao", "ai")})
     chunks = []
     for size in _unique(sizes):
         if size < 2 or size > max_block:
@@ -392,9 +447,11 @@ def candidate_pairs(cols: Columns, *, max_block: int = MAX_BLOCK) -> np.ndarray:
         b = rows[block_starts[:, None] + v[None, :]].ravel()
         lo, hi = np.minimum(a, b), np.maximum(a, b)
         keep = lo != hi
-        if len(narrowed):
-            kind = np.repeat(keys[block_starts] >> np.int64(58), len(u))
-            keep &= ~np.isin(kind, narrowed) | initial[lo] | initial[hi]
+        kind = np.repeat(keys[block_starts] >> np.int64(58), len(u))
+        for number, keeps in narrowing.items():
+            sel = np.flatnonzero(kind == number)
+            if len(sel):
+                keep[sel] &= keeps(lo[sel], hi[sel])
         chunks.append(lo[keep] * cols.n + hi[keep])
     if not chunks:
         return np.zeros(0, np.int64)
@@ -676,8 +733,25 @@ class Scorer:
         self.family = _Memo(self._family_detail, 1)
         self.swapped = _Memo(self._swapped, 1)
         self.address = _Memo(self._address_detail, 1)
-        self._numbers_of: dict[int, int] = {}
-        self._number_ids: dict[tuple, int] = {}
+        self.near = _Memo(self._near, 1)
+        # Per address id, an id of its house and flat numbers (as compare_addresses reads them:
+        # the words of the normalised line that hold a digit), for all lines at once, before the
+        # scoring processes fork.
+        numbers: dict[tuple, int] = {}
+        self.house_numbers = np.array(
+            [-1] + [numbers.setdefault(tuple(_NUMBER_WORD.findall(line.lower())), len(numbers)) for line in cols.addresses[1:]],
+            dtype=np.int64)
+
+    def clean_identifiers(self, codes: np.ndarray) -> None:
+        """Clean, once and before the scoring processes fork, every identifier that meets another
+        in `codes` (each process would otherwise clean them again)."""
+        a, b = codes // self.cols.n, codes % self.cols.n
+        for column, values, cleaner in ((self.cols.nhs, self.cols.nhs_values, self._clean_nhs),
+                                        (self.cols.upn, self.cols.upn_values, self._clean_upn)):
+            ca, cb = column[a], column[b]
+            both = (ca > 0) & (cb > 0)
+            if both.any():
+                cleaner(values, np.unique(np.concatenate([ca[both], cb[both]])))
 
     def _view(self, profile: int) -> _NameView:
         given_profile, family_profile = self._profiles[profile]
@@ -733,7 +807,8 @@ class Scorer:
         return _swapped(self._view(profile_a), self._view(profile_b))
 
     def _names(self, a: np.ndarray, b: np.ndarray, together: np.ndarray):
-        """Given and family weights as compare() has them, the swapped reading included."""
+        """Given and family weights as compare() has them, the swapped reading included, and
+        their details (indices into _GIVEN_DETAILS, _FAMILY_DETAILS)."""
         cols = self.cols
         ga, gb = cols.given_profile[a], cols.given_profile[b]
         fa, fb = cols.family_profile[a], cols.family_profile[b]
@@ -767,25 +842,41 @@ class Scorer:
             idx = idx[hit]
             g[idx] = _GIVEN_W[t[idx], _G["swapped"]]
             f[idx] = _FAMILY_W[t[idx], _F["swapped"]]
-        return g, f
-
-    def _house_numbers(self, ids: np.ndarray) -> np.ndarray:
-        """Per address id: an id of its house and flat numbers, as compare_addresses reads them."""
-        known, numbers = self._numbers_of, self._number_ids
-        unique = np.unique(ids)
-        for i in unique.tolist():
-            if i not in known:
-                words = normalise_address(self.cols.addresses[i])
-                known[i] = numbers.setdefault(tuple(w for w in words if any(c.isdigit() for c in w)), len(numbers))
-        lookup = np.array([known[i] for i in unique.tolist()], dtype=np.int64)
-        return lookup[np.searchsorted(unique, ids)]
+            given[idx] = _G["swapped"]
+            family[idx] = _F["swapped"]
+        return g, f, given, family
 
     def _address_detail(self, x: int, y: int) -> float:
         line_x, line_y = self.cols.addresses[x], self.cols.addresses[y]
         return _A[compare_addresses(normalise_address(line_x), normalise_address(line_y)).detail]
 
-    def score(self, codes: np.ndarray, threshold: float, prior: float = W.PRIOR_LOG2_ODDS):
-        """Pairs (codes lo * n + hi) scoring at least `threshold` (log2 odds): (lo, hi, score)."""
+    def score(self, codes: np.ndarray, threshold: float, prior: float = W.PRIOR_LOG2_ODDS, *,
+              together_threshold: float | None = None, household: bool = False):
+        """Pairs (codes lo * n + hi) scoring at least `threshold` (log2 odds): (lo, hi, score).
+
+        With the finder's options (off by default; every pair returned still carries compare()'s
+        score, only which pairs are returned changes):
+        * `together_threshold`: pairs at one house (compare's "together") are kept from this lower
+          score instead (DEFAULT_TOGETHER_THRESHOLD).
+        * `household`: the household rules. Within a household, Fellegi–Sunter's independence does
+          not hold: its members differ from each other in given name *and* date of birth (twins:
+          same date, another first name, same surname; a parent: a generation apart), while a
+          duplicate keeps most of its fields. So at one house, with sexes not differing and no
+          identifier differing, a pair is kept whatever its score when
+          - "renamed": both names differ outright and the date of birth is the same or one slip
+            away (a short form the variant table does not know and a new surname);
+          - "one name": the same first given name and an agreeing family name, with a date of
+            birth beyond a slip but not a generation apart (a date typed twice wrong);
+          - "near": the same or next-day date of birth, agreeing family names, and first given
+            names compare() calls different that are one edit apart or one the start of the other
+            (Lin / Linh, Fin / Finley: a slip in a short name, or a short form);
+          and, between records apart, first given names that agree only through a middle name
+          ("middle") must not carry a pair: it must reach the threshold without that weight. At
+          a million records (training seed 6003) "middle" pairs apart were one in three right.
+        Measured on training seed 6003 (1,000,000 records): see docs/adr/0012-person-matching.md.
+        """
+        if together_threshold is None or together_threshold > threshold:
+            together_threshold = threshold
         cols = self.cols
         a, b = codes // cols.n, codes % cols.n
         dob = _dob_detail(cols, self.calendar, a, b)
@@ -802,15 +893,39 @@ class Scorer:
         addr = np.where(~content, _A["missing"], np.where(ra == rb, _A["exact"], _A["differ"])).astype(np.int8)
         unresolved = content & (ra != rb)
 
-        # 1. A bound: the fields compared so far, the address line at its best where the lines
-        # are not compared yet, identifiers at their best, and the most the names could add.
-        name_bound = (self._name_bound(a, b, np.zeros(len(a), bool)), self._name_bound(a, b, np.ones(len(a), bool)))
-        best = np.full(len(a), -np.inf)
+        # The household rules (no bound on the names): sexes not differing, and the date of birth
+        # the same or one slip away with first names not equal, or beyond a slip with first names
+        # that may be equal.
+        if household:
+            ga, gb = cols.given_profile[a], cols.given_profile[b]
+            first_a, first_b = self._given_first[ga], self._given_first[gb]
+            may_be_exact = ((first_a > 0) & (first_a == first_b)) | self._given_other[ga] | self._given_other[gb]
+            same_birth = (sex != 2) & ((np.isin(dob, _HOUSEHOLD_DOB) & (first_a != first_b)) |
+                                       ((dob == _D["differ"]) & may_be_exact))
+        else:
+            same_birth = np.zeros(len(a), bool)
+
+        # 0. A first, coarse bound: the most any names could add. Most candidate pairs (strangers
+        # sharing a name and a birth year) end here, before the names are looked at.
+        keep = np.zeros(len(a), bool)
         for option in ("exact", "close", "differ"):
             trial = np.where(unresolved, _A[option], addr)
             together, known = self._partial(dob, pc, sex, trial, nhs, upn, prior)
-            best = np.maximum(best, known + np.where(together, name_bound[1], name_bound[0]))
-        keep = best >= threshold - 1e-9
+            need = np.where(together, together_threshold, threshold)
+            keep |= (known + _NAME_MAX[together.astype(np.int64)] >= need - 1e-9) | (together & same_birth)
+        a, b, dob, pc, sex, ra, rb, addr, unresolved, same_birth, nhs, upn = (
+            x[keep] for x in (a, b, dob, pc, sex, ra, rb, addr, unresolved, same_birth, nhs, upn))
+
+        # 1. A bound: the fields compared so far, the address line at its best where the lines
+        # are not compared yet, identifiers at their best, and the most the names could add.
+        name_bound = (self._name_bound(a, b, np.zeros(len(a), bool)), self._name_bound(a, b, np.ones(len(a), bool)))
+        keep = np.zeros(len(a), bool)
+        for option in ("exact", "close", "differ"):
+            trial = np.where(unresolved, _A[option], addr)
+            together, known = self._partial(dob, pc, sex, trial, nhs, upn, prior)
+            need = np.where(together, together_threshold, threshold)
+            keep |= known + np.where(together, name_bound[1], name_bound[0]) >= need - 1e-9
+            keep |= together & same_birth
         a, b, dob, pc, sex, ra, rb, addr, unresolved = (
             x[keep] for x in (a, b, dob, pc, sex, ra, rb, addr, unresolved))
         name_bound = (name_bound[0][keep], name_bound[1][keep])
@@ -820,24 +935,56 @@ class Scorer:
         if unresolved.any():
             # Different house or flat numbers: differ, without comparing the streets.
             idx = np.flatnonzero(unresolved)
-            numbers_a, numbers_b = self._house_numbers(ra[idx]), self._house_numbers(rb[idx])
+            numbers_a, numbers_b = self.house_numbers[ra[idx]], self.house_numbers[rb[idx]]
             same = numbers_a == numbers_b
             addr[idx[~same]] = _A["differ"]
             idx = idx[same]
             if len(idx):
                 addr[idx] = self.address(ra[idx], rb[idx])[:, 0].astype(np.int8)
         together, known, parts = self._partial(dob, pc, sex, addr, nhs, upn, prior, detail=True)
-        keep = known + np.where(together, name_bound[1], name_bound[0]) >= threshold - 1e-9
-        a, b, together = a[keep], b[keep], together[keep]
+        need = np.where(together, together_threshold, threshold)
+        rule = together & (sex != 2) & (nhs >= 0) & (upn >= 0) if household else np.zeros(len(a), bool)
+        same_birth = rule & np.isin(dob, _SAME_BIRTH)
+        one_slip = rule & np.isin(dob, _ONE_SLIP)
+        other_date = rule & (dob == _D["differ"])
+        rule = same_birth | one_slip | other_date
+        keep = (known + np.where(together, name_bound[1], name_bound[0]) >= need - 1e-9) | rule
+        a, b, together, need = a[keep], b[keep], together[keep], need[keep]
+        same_birth, one_slip, other_date = same_birth[keep], one_slip[keep], other_date[keep]
         parts = [p[keep] for p in parts]
         # 4. Names, once per distinct pair of values.
-        g, f = self._names(a, b, together)
+        g, f, given, family = self._names(a, b, together)
         dob_w, sex_w, pc_w, addr_w, nhs_w, upn_w = parts
         # Summed in compare()'s order, so the scores are the same to the last bit.
         total = (((((((g + f) + dob_w) + sex_w) + pc_w) + addr_w) + nhs_w) + upn_w)
         score = prior + total
-        keep = score >= threshold
+        keep = score >= need
+        if household:
+            # Between records apart, first names that agree only through a middle name must not
+            # carry the pair: it must reach the threshold without that name's weight.
+            middle = ~together & (given == _G["middle"])
+            keep[middle] &= (score - g)[middle] >= need[middle]
+        family_agrees = np.isin(family, _NEAR_FAMILY)
+        # Renamed: both names differ outright, the date the same or one slip away.
+        keep |= (same_birth | one_slip) & (given == _G["differ"]) & (family == _F["differ"])
+        # One name: the same first given name and family name, the date beyond one slip (not a
+        # generation apart: a father and son of one name).
+        keep |= other_date & (given == _G["exact"]) & family_agrees
+        # Near: the first given names one edit apart or one the beginning of the other.
+        near = same_birth & ~keep & (given == _G["differ"]) & family_agrees
+        if near.any():
+            idx = np.flatnonzero(near)
+            near[idx] = self.near(self.cols.given_profile[a[idx]], self.cols.given_profile[b[idx]])[:, 0] > 0
+            keep |= near
         return a[keep], b[keep], score[keep]
+
+    def _near(self, x: int, y: int) -> bool:
+        """First given names one edit apart, or one the beginning of the other (two letters or more)."""
+        gx, gy = self.cols.given_views[x][0], self.cols.given_views[y][0]
+        if not gx or not gy:
+            return False
+        short, long_ = sorted((gx[0], gy[0]), key=len)
+        return (len(short) >= 2 and long_.startswith(short)) or edit_distance(short, long_) <= 1
 
     def _partial(self, dob, pc, sex, addr, nhs, upn, prior, detail=False):
         together = ((pc == _P["full"]) & (addr != _A["differ"])) | (
@@ -877,6 +1024,8 @@ def name_frequencies(cols: Columns) -> W.NameFrequencies:
     return W.NameFrequencies(given, family, cols.n)
 
 
+# The most two names could weigh, apart and together (any given detail with any family detail).
+_NAME_MAX = np.array([_GIVEN_W[t].max() + _FAMILY_W[t].max() + 2 * max(W.TF_MAX_GAIN, 0.0) for t in (0, 1)])
 _GIVEN_CLOSE_MAX = np.array([max(W.weight("given_name", d, together=t) for d in _GIVEN_DETAILS
                                    if d not in ("exact", "swapped")) for t in (False, True)])
 _FAMILY_CLOSE_MAX = np.array([max(W.weight("family_name", d, together=t) for d in _FAMILY_DETAILS
@@ -916,6 +1065,11 @@ def _swap_features(cols: Columns):
     return (g_mask, g_first, g_code), family
 
 
+# Dates of birth that count as the same birth for the household rules (`Scorer.score`).
+_SAME_BIRTH = np.array([_D["exact"], _D["one_day"]], np.int8)
+_ONE_SLIP = np.array([_D[d] for d in ("swapped", "digit", "transposed", "year_one", "year_ten")], np.int8)
+_HOUSEHOLD_DOB = np.concatenate([_SAME_BIRTH, _ONE_SLIP])
+_NEAR_FAMILY = np.array([_F["exact"], _F["other"], _F["part"], _F["typo"]])
 _TOGETHER_PC = np.array([_P[d] for d in ("full", "typo", "sector", "district", "missing")], np.int8)
 
 
@@ -936,14 +1090,25 @@ def score_threshold(probability_threshold: float) -> float:
 # ------------------------------------------------------------------ the whole run
 
 # Defaults, chosen on training seeds only (docs/adr/0012-person-matching.md, "The duplicate finder").
-# A pair is queued when it is more likely than not one person (0 log2 odds). Lower thresholds gain
-# recall on small populations but not at scale: strangers who share a common name and a birth year
-# and differ by one digit of the date (−3.0) grow with the square of the index, true pairs with it.
-DEFAULT_THRESHOLD = 0.5
+# A pair is queued when it is about as likely as not one person. Lower thresholds gain recall on
+# small populations but not at scale: strangers who share a common name and a birth year and differ
+# by one digit of the date (−3.0) grow with the square of the index, true pairs with it. On training
+# seed 6003 (1,000,000 records, with the household rules and the middle-name rule): 0.5 → precision
+# 0.960 / recall 0.949; 0.47 → 0.956 / 0.950; 0.45 → 0.955 / 0.950; 0.4 → 0.949 / 0.952.
+DEFAULT_THRESHOLD = 0.47
 # Two records each queued with a third (A≈B, A≈C) are queued together (B–C) when their own score
 # is at least this: two duplicates of one person often carry different errors, so they look less
-# alike than either does to the original, but a twin (−4.6) or a sibling scores far lower.
-DEFAULT_CLOSURE_THRESHOLD = 0.0002
+# alike than either does to the original. It was 0.0002 (−12.3 log2 odds), when a twin (−4.6) could
+# be joined this way; with twins and a generation apart left out (`_closure_skips`) the bar could
+# go lower: on training seed 6003 (1,000,000 records) 0.0002 → precision 0.956 / recall 0.950,
+# 0.00005 → 0.955 / 0.951, 0.00001 → 0.954 / 0.952, 0.000001 → 0.954 / 0.953, none → 0.953 / 0.953.
+DEFAULT_CLOSURE_THRESHOLD = 0.000001
+# Pairs at one house (compare's "together") are queued from this lower probability. Their number
+# grows with the index, not with its square (a house holds a household, however many people the
+# index holds), so the bar that keeps strangers out at a million need not apply to them. Twins score
+# about −4.7 log2 odds (p 0.037) and a father and son of one name about −5.2: this bar (−4.25) stays
+# above both. On training seed 6003 (1,000,000 records) the pairs it added were 2,549 true, 188 false.
+DEFAULT_TOGETHER_THRESHOLD = 0.05
 # Largest group of records closed over; a real person rarely has more than three or four records.
 CLOSURE_MAX_GROUP = 4
 CHUNK = 400_000
@@ -968,11 +1133,16 @@ class Found:
 
 
 def find_pairs(cols: Columns, *, threshold: float = DEFAULT_THRESHOLD,
-               closure_threshold: float | None = DEFAULT_CLOSURE_THRESHOLD, progress=None,
-               workers: int | None = None, term_frequencies: bool = True) -> Found:
-    """Block, score in chunks, then close over small groups (see DEFAULT_CLOSURE_THRESHOLD). Exact
-    names weigh by how common they are among `cols` (`name_frequencies`) unless `term_frequencies`
-    is False."""
+               closure_threshold: float | None = DEFAULT_CLOSURE_THRESHOLD,
+               together_threshold: float | None = DEFAULT_TOGETHER_THRESHOLD, household: bool = True,
+               progress=None, workers: int | None = None, term_frequencies: bool = True) -> Found:
+    """Block, score in chunks, then close over small groups (see DEFAULT_CLOSURE_THRESHOLD).
+
+    A pair is found when compare() scores it at least `threshold`, or — at one house (compare's
+    "together") — at least `together_threshold`, or when it meets a household rule
+    (`Scorer.score`, `household`). Exact names weigh by how common they are among `cols`
+    (`name_frequencies`) unless `term_frequencies` is False. Every pair found carries compare()'s
+    score."""
     import time
 
     seconds = {}
@@ -981,8 +1151,11 @@ def find_pairs(cols: Columns, *, threshold: float = DEFAULT_THRESHOLD,
     seconds["block"] = time.perf_counter() - started
     started = time.perf_counter()
     scorer = Scorer(cols, name_frequencies(cols) if term_frequencies else None)
+    scorer.clean_identifiers(codes)
     limit = score_threshold(threshold)
-    parts = _score_chunks(scorer, codes, limit, workers if workers is not None else WORKERS, progress)
+    options = dict(together_threshold=score_threshold(together_threshold) if together_threshold else None,
+                   household=household)
+    parts = _score_chunks(scorer, codes, limit, options, workers if workers is not None else WORKERS, progress)
     if progress and not len(codes):
         progress(0, 0)
     a = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
@@ -995,6 +1168,8 @@ def find_pairs(cols: Columns, *, threshold: float = DEFAULT_THRESHOLD,
         extra = _closure_pairs(cols.n, a, b)
         if len(extra):
             ea, eb, es = scorer.score(extra, score_threshold(closure_threshold))
+            keep = ~_closure_skips(scorer, ea, eb)
+            ea, eb, es = ea[keep], eb[keep], es[keep]
             added = len(ea)
             a, b, score = np.concatenate([a, ea]), np.concatenate([b, eb]), np.concatenate([score, es])
             order = np.argsort(a * cols.n + b, kind="stable")
@@ -1003,15 +1178,32 @@ def find_pairs(cols: Columns, *, threshold: float = DEFAULT_THRESHOLD,
     return Found(a, b, score, len(codes), added, seconds)
 
 
+def _closure_skips(scorer: "Scorer", a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairs closure leaves out whatever their score: two people a household holds apart, joined
+    only through a third record that was paired with each (a duplicate of one twin that carries
+    the other's name, a son's record with his father's year of birth). Measured on training seed
+    6003 (1,000,000 records): the closure's pairs were two-thirds right; these two kinds were half
+    twins and almost all a parent and a child."""
+    cols = scorer.cols
+    detail = _dob_detail(cols, scorer.calendar, a, b)
+    # A generation apart: a parent and a child of one name.
+    skip = detail == _D["generation"]
+    # Twins: one house (the same address line), one date of birth, two first names.
+    first = scorer._given_first
+    same_house = (cols.address[a] == cols.address[b]) & (cols.address[a] > 0)
+    skip |= same_house & (detail == _D["exact"]) & (first[cols.given_profile[a]] != first[cols.given_profile[b]])
+    return skip
+
+
 _SCORER: "Scorer | None" = None  # the scorer a forked worker inherits
 
 
 def _score_chunk(args):
-    codes, limit = args
-    return _SCORER.score(codes, limit)
+    codes, limit, options = args
+    return _SCORER.score(codes, limit, **options)
 
 
-def _score_chunks(scorer: "Scorer", codes: np.ndarray, limit: float, workers: int, progress) -> list:
+def _score_chunks(scorer: "Scorer", codes: np.ndarray, limit: float, options: dict, workers: int, progress) -> list:
     """Score `codes` in chunks: in this process, or — with several workers, where the system can
     fork — in that many processes that inherit the arrays (copy on write) and send back only the
     pairs found."""
@@ -1021,18 +1213,22 @@ def _score_chunks(scorer: "Scorer", codes: np.ndarray, limit: float, workers: in
     done = 0
     if workers > 1 and len(chunks) > 1 and "fork" in multiprocessing.get_all_start_methods():
         _SCORER = scorer
+        # The records' objects (names, views) moved out of the collector's sight before forking: a
+        # collection in a worker would otherwise touch, and so copy, every page holding them.
+        gc.freeze()
         try:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                for chunk, part in zip(chunks, pool.imap(_score_chunk, [(c, limit) for c in chunks])):
+                for chunk, part in zip(chunks, pool.imap(_score_chunk, [(c, limit, options) for c in chunks])):
                     parts.append(part)
                     done += len(chunk)
                     if progress:
                         progress(done, len(codes))
         finally:
             _SCORER = None
+            gc.unfreeze()
         return parts
     for chunk in chunks:
-        parts.append(scorer.score(chunk, limit))
+        parts.append(scorer.score(chunk, limit, **options))
         done += len(chunk)
         if progress:
             progress(done, len(codes))
