@@ -39,10 +39,17 @@ MANAGER_CASE = statuses(404, anonymous=LOGIN, manager=200, practitioner=403)
 MANAGER_CASE_POST = statuses(404, anonymous=LOGIN, manager=400, practitioner=403)
 # Information governance and MASH managers read the sharing log; other roles are refused.
 SHARING_LOG = statuses(403, anonymous=LOGIN, manager=200, ig=200)
+# Performance measures and phase-two insight: MASH managers and analysts; other roles are refused, as
+# for the sharing log (a report page is not a record whose existence must be hidden).
+REPORTS = statuses(403, anonymous=LOGIN, manager=200, analyst=200)
+# A CSV is of one table (?table=…): without one there is nothing to download.
+REPORTS_NO_TABLE = statuses(403, anonymous=LOGIN, manager=404, analyst=404)
+# Boundary files for the hotspot map: analysts and administrators.
+AREAS = statuses(403, anonymous=LOGIN, analyst=200, admin=200)
 
 # route name → (url kwargs, GET expectations, POST expectations or None when POST is not accepted)
 MATRIX = {
-    "core:home": ({}, statuses(302, anonymous=LOGIN, analyst=200), None),
+    "core:home": ({}, statuses(302, anonymous=LOGIN), None),
     "core:accessibility": ({}, statuses(200), None),
     "core:keep-alive": ({}, statuses(204, anonymous=LOGIN), None),
     "core:healthz": ({}, statuses(200), None),
@@ -117,6 +124,24 @@ MATRIX = {
     "sharing:bases": ({}, ADMIN_ONLY, None),
     "sharing:basis-create": ({}, ADMIN_ONLY, ADMIN_ONLY_POST),
     "sharing:basis-edit": ({"code": "ca-1989-s47"}, ADMIN_ONLY, ADMIN_ONLY_POST),
+    "reports:performance": ({}, REPORTS, None),
+    "reports:export-csv": ({}, REPORTS_NO_TABLE, None),
+    "reports:export-xlsx": ({}, REPORTS, None),
+    "reports:pack-pdf": ({}, REPORTS, None),
+    # The records behind a count: MASH managers only (analysts see aggregates).
+    "reports:drilldown": ({}, statuses(403, anonymous=LOGIN, manager=200), None),
+    "reports:insight": ({}, REPORTS, None),
+    "reports:insight-csv": ({}, REPORTS_NO_TABLE, None),
+    "reports:insight-xlsx": ({}, REPORTS, None),
+    "reports:hotspots": ({}, REPORTS, None),
+    "reports:hotspots-csv": ({}, REPORTS, None),
+    "reports_areas:list": ({}, AREAS, None),
+    # An empty POST (no fields, no files) is a form with errors: 400, as on the other admin forms.
+    "reports_areas:create": ({}, AREAS, statuses(403, anonymous=LOGIN, analyst=400, admin=400)),
+    "reports_areas:detail": ({"area_set_id": "AREA_SET"}, AREAS, None),
+    # The analyst's POST deletes the set (roles are tried in order), so the administrator after them finds none.
+    "reports_areas:delete": ({"area_set_id": "AREA_SET"}, statuses(403, anonymous=LOGIN, analyst=200, admin=404),
+                             statuses(403, anonymous=LOGIN, analyst=302, admin=404)),
 }
 
 
@@ -161,6 +186,7 @@ def world(hub):
         "LETTER": letter.pk,
         "PAIR": _duplicate_pair(person).pk,
         "MERGE": _merge(hub).pk,
+        "AREA_SET": _area_set(hub).pk,
         "users": hub,
     }
 
@@ -182,12 +208,23 @@ def _merge(hub):
     return merge_people(user=hub["manager"], kept=kept, merged=merged, reason="One girl, recorded twice.")
 
 
+def _area_set(hub):
+    from openmash.reports.models import Area, AreaSet
+
+    ring = [[-0.07, 51.47], [-0.06, 51.47], [-0.06, 51.48], [-0.07, 51.48], [-0.07, 51.47]]
+    geojson = ('{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"W1","name":"Peckham"},'
+               '"geometry":{"type":"MultiPolygon","coordinates":[[%s]]}}]}') % ring
+    area_set = AreaSet.objects.create(name="Wards", geojson=geojson, uploaded_by=hub["analyst"])
+    Area.objects.create(area_set=area_set, code="W1", name="Peckham")
+    return area_set
+
+
 def _kwargs(template, world):
     out = {}
     for key, value in template.items():
         if key == "user_id":
             out[key] = world["users"][value].pk
-        elif value in ("REF", "REQUEST", "PERSON", "NOTIFICATION", "BOARD", "OVERRIDE", "DECIDED", "LETTER", "PAIR", "MERGE"):
+        elif value in ("REF", "REQUEST", "PERSON", "NOTIFICATION", "BOARD", "OVERRIDE", "DECIDED", "LETTER", "PAIR", "MERGE", "AREA_SET"):
             out[key] = world[value]
         else:
             out[key] = value

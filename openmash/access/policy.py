@@ -199,3 +199,31 @@ def can_review_duplicates(user) -> bool:
     """Merging two records, undoing a merge, and deciding that two records are different people
     change who a child is across every referral and agency: MASH managers only (ADR 0013)."""
     return is_manager(user)
+
+
+# ---------------------------------------------------------------- reports (issue 6, ADR 0015)
+
+
+def is_analyst(user) -> bool:
+    return user.is_authenticated and user.is_active and user.role == Role.ANALYST
+
+
+def can_see_reports(user) -> bool:
+    """Performance measures and phase-two insight: MASH managers and analysts (DESIGN.md §2)."""
+    return is_manager(user) or is_analyst(user)
+
+
+def reports_suppressed_for(user) -> bool:
+    """Analysts see aggregates only, so small numbers are hidden from them (and from every export they
+    make); a MASH manager may see the case records behind a count, so sees exact counts."""
+    return not is_manager(user)
+
+
+def can_drill_down(user) -> bool:
+    """From a count to the referrals behind it: only roles that may see case data (and audited)."""
+    return is_manager(user)
+
+
+def can_manage_areas(user) -> bool:
+    """Uploading ward or neighbourhood boundaries for the hotspot map."""
+    return is_administrator(user) or is_analyst(user)

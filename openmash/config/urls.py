@@ -12,6 +12,8 @@ urlpatterns = [
     path("admin/agencies/", include("openmash.agencies.urls")),
     path("notifications/", include("openmash.escalation.urls")),
     path("", include("openmash.board.urls")),
+    path("reports/areas/", include("openmash.reports.area_urls")),
+    path("", include("openmash.reports.urls")),
     path("api/v1/", api.urls),
 ]
 

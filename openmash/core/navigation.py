@@ -6,6 +6,7 @@ from openmash.access.policy import (
     can_record_referral,
     can_review_duplicates,
     can_search_sharing_log,
+    can_see_reports,
     is_administrator,
     is_agency_rep,
     is_hub_staff,
@@ -27,6 +28,10 @@ def navigation(request) -> list[dict]:
         # Information governance, and MASH managers who answer for the hub's sharing decisions.
         items.append(("Sharing log", reverse("sharing:log")))
         items.append(("Overrides", reverse("sharing:override-report")))
+    if can_see_reports(user):
+        # Managers and analysts: the performance measures and the phase-two insight (issue 6).
+        items.append(("Reports", reverse("reports:performance")))
+        items.append(("Insight", reverse("reports:insight")))
     if is_agency_rep(user):
         items.append(("Information requests", reverse("information_requests:list")))
     if is_administrator(user):

@@ -1,7 +1,7 @@
 from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import redirect, render
 
-from openmash.access.policy import is_administrator, is_agency_rep, is_hub_staff, is_ig_officer
+from openmash.access.policy import can_see_reports, is_administrator, is_agency_rep, is_hub_staff, is_ig_officer
 from openmash.core.forms import error_summary
 
 
@@ -25,6 +25,8 @@ def home(request):
         return redirect("agencies:list")
     if is_ig_officer(user):
         return redirect("sharing:log")
+    if can_see_reports(user):
+        return redirect("reports:performance")
     return render(request, "core/no_case_access.html", {"title": "Your account"})
 
 

@@ -684,3 +684,39 @@ def test_administrator_manages_agencies_clock_policy_and_users(start_journey):
     expect(page.get_by_role("row").filter(has_text="camhs-rep2")).to_contain_text("Nadia Begum")
     j.check("users-saved")
     j.assert_clean()
+
+
+# ------------------------------------------------------------------ 6. reports and insight (issue 6)
+
+
+def test_analyst_and_manager_read_the_reports(decided, start_journey):
+    """The analyst starts on the performance measures, filters them, and sees small numbers hidden;
+    the insight and hotspots pages read; the manager sees exact counts and opens the referrals behind one."""
+    j = start_journey("6-reports")
+    page = j.page
+    j.sign_in("analyst")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Performance measures")
+    expect(page.locator("main")).to_contain_text("Counts from 1 to 4 are hidden")
+    j.check("performance-analyst")
+    page.locator("#id_from-year, [name='from-year']").first.fill("1989")
+    _submit(page, "Show the report")
+    _expect_error_summary(page)
+    j.check("performance-bad-filter")
+    page.locator("#id_from-year, [name='from-year']").first.fill(str(dt.date.today().year - 1))
+    page.get_by_label("Red").check()
+    _submit(page, "Show the report")
+    expect(page.locator(".govuk-error-summary")).to_have_count(0)
+    expect(page.locator("main")).to_contain_text("<5")
+    j.check("performance-red")
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Insight").click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    j.check("insight-analyst")
+    j.goto("/insight/hotspots/?level=sector", "hotspots-sector")
+    j.sign_out()
+
+    j.sign_in("manager")
+    j.goto("/reports/", "performance-manager")
+    expect(page.locator("main")).not_to_contain_text("Counts from 1 to 4 are hidden")
+    j.goto("/reports/drilldown/?measure=referrals", "drilldown")
+    expect(page.locator("main")).to_contain_text(decided.reference)
+    j.assert_clean()

@@ -23,6 +23,7 @@ ROUTES = {
     ("get", "/api/v1/lawful-bases"),
     ("post", "/api/v1/agencies/{code}/people"),
     ("post", "/api/v1/agencies/{code}/involvements"),
+    ("get", "/api/v1/reports/performance"),
 }
 
 
@@ -57,7 +58,7 @@ def test_every_api_url_is_in_the_document():
         "referral-create", "referral-detail", "referral-triage", "referral-decision",
         "request-list", "request-detail", "request-answer", "people-search", "board",
         "consent-record", "override-propose", "override-authorise", "override-reject", "sharing-log", "lawful-bases",
-        "agency-people", "agency-involvements",
+        "agency-people", "agency-involvements", "reports-performance",
     }
     assert len(operation_names) == len(ROUTES)
 

@@ -82,6 +82,8 @@ MATRIX = {
     ("post", "/api/v1/agencies/{code}/involvements"): (
         statuses(403, rep_own=200), lambda w: {"rows": [{"source_id": "I1", "person_source_id": "P1", "role": "other"}]},
     ),
+    # Aggregates: MASH managers and analysts.
+    ("get", "/api/v1/reports/performance"): (statuses(403, manager=200, analyst=200), None),
 }
 
 
@@ -108,6 +110,8 @@ def test_route_answers_each_role_as_decided(api, hub, world, route):
     method, template = route
     expected, make_body, *set_up = MATRIX[route]
     query = {"family_name": "smith"} if template.endswith("/search") else None
+    if template.endswith("/performance"):
+        query = {"from": "2026-01-01", "to": "2026-12-31"}
     problems = []
     # Roles that may act go last, so that a success (a decision, an answer) cannot change what the
     # others are told: refusals come before any state is looked at.

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "openmash.access",
     "openmash.board",
     "openmash.escalation",
+    "openmash.reports",
     "openmash.api",
 ]
 
@@ -150,6 +151,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # The hub's own name and the referral reference prefix (MASH-2026-000123).
 OPENMASH_HUB_NAME = os.environ.get("OPENMASH_HUB_NAME", "Multi-Agency Safeguarding Hub")
 OPENMASH_REFERENCE_PREFIX = os.environ.get("OPENMASH_REFERENCE_PREFIX", "MASH")
+# Reports: counts from 1 to this minus one are hidden from analysts and in their exports (ADR 0015).
+REPORTS_SUPPRESSION_THRESHOLD = int(os.environ.get("REPORTS_SUPPRESSION_THRESHOLD", "5"))
 OPENMASH_DISPLAY_TIMEZONE = "Europe/London"
 
 # Live boards (docs/adr/0009-live-boards.md): the event stream's heartbeat, and how often each web worker
