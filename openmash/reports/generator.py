@@ -9,8 +9,9 @@ command, not case data entered by anyone; the command refuses a database that ho
 told `--append`).
 
 The parameters, and where the rates come from ("DfE CIN" = Department for Education, *Characteristics
-of children in need*, England, years ending March 2023 and 2024; "facts" = /work/shared/reference/
-safeguarding-facts.md; "design" = figures chosen to look like a hub, with no public source):
+of children in need*, England, years ending March 2023 and 2024; "facts" = the project's reference
+notes on safeguarding facts (statutory timescales, national rates); "design" = figures chosen to look
+like a hub, with no public source):
 
 Volume and time
     * N referrals spread over N / `per_year` years ending at `end` (default: now); 40,000 a year by

@@ -306,7 +306,9 @@ def re_referral_flags(cols: Columns, merged) -> ChildOrder:
     """
     key = ("children", merged[0].tobytes(), merged[1].tobytes())
     if key not in cols.memo:
-        cols.memo.clear()  # merges changed: forget the order worked out before them
+        # Merges changed: forget the order worked out before them.
+        for old in [k for k in cols.memo if isinstance(k, tuple) and k[0] == "children"]:
+            del cols.memo[old]
         cols.memo[key] = _child_order(cols, merged)
     return cols.memo[key]
 
@@ -520,10 +522,16 @@ def performance(
 # --- insight ------------------------------------------------------------------------------------
 
 
+def child_concerns(cols: Columns) -> np.ndarray:
+    """Each child row's referral's concerns mask (kept with the columns: a gather over every child)."""
+    if "child_concerns" not in cols.memo:
+        cols.memo["child_concerns"] = cols["r_concerns"][cols["c_ref"]]
+    return cols.memo["child_concerns"]
+
+
 def cohort_mask(cols: Columns, code: str) -> np.ndarray:
     """Child rows whose referral names concern `code`."""
-    bit = 1 << CONCERNS.index(code)
-    return (cols["r_concerns"][cols["c_ref"]] & bit) != 0
+    return (child_concerns(cols) & (1 << CONCERNS.index(code))) != 0
 
 
 def age_band_counts(ages: np.ndarray) -> list[tuple[str, int]]:
