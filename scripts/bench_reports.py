@@ -12,7 +12,8 @@ For each page and period it reports the median of --runs requests in three state
 - cold: this process has no block in memory (as after a restart): every block is read from the database;
 - warm: the blocks are in memory; only their tokens are read;
 - changed: just after an agency answered a request on a referral of the current month, so that
-  month's block must be rebuilt from the live tables first.
+  month's block must be rebuilt from the live tables first;
+and, after a restart, how long the start-up warm-up (facts.warm) takes and the first report after it.
 
     .venv/bin/python scripts/bench_reports.py --referrals 1000000 --data-dir /tmp/bench-reports --reuse
     .venv/bin/python scripts/bench_reports.py --referrals 1000000 --database-url postgres://postgres@127.0.0.1:5432/openmash --reuse
@@ -177,11 +178,36 @@ def main():
                 row = (name, period, statistics.median(cold), statistics.median(warm), statistics.median(changed), max(cold + warm + changed))
                 results.append(row)
                 print(f"  {name:55} {period:11} cold {row[2]:7.0f} ms   warm {row[3]:7.0f} ms   after a change {row[4]:7.0f} ms   (max {row[5]:.0f})", flush=True)
+        # A restarted web server reads every stored block on a thread of its own as it starts
+        # (REPORTS_WARM_ON_START): how long that takes, and the first report over everything after it.
+        warm_ups, firsts = [], []
+        first_page = next(iter(pages.items()), None)
+        for _ in range(args.runs if first_page else 0):
+            facts.clear_cache()
+            t0 = time.perf_counter()
+            read = facts.warm()
+            warm_ups.append((time.perf_counter() - t0) * 1000)
+            firsts.append(timed(lambda: first_page[1]("everything")))
+        # And a report that arrives the moment the server starts: it waits for the warm-up, then runs.
+        arriving = []
+        for _ in range(args.runs if first_page else 0):
+            facts.clear_cache()
+            t0 = time.perf_counter()
+            warm_up = facts.warm_in_background()
+            timed(lambda: first_page[1]("everything"))
+            arriving.append((time.perf_counter() - t0) * 1000)
+            warm_up.join()
+        if warm_ups:
+            print(f"  after a restart: the warm-up reads {read} blocks in {statistics.median(warm_ups):.0f} ms (median; max "
+                  f"{max(warm_ups):.0f}); then {first_page[0]} over everything {statistics.median(firsts):.0f} ms (max {max(firsts):.0f}); "
+                  f"the same report arriving as the server starts {statistics.median(arriving):.0f} ms (max {max(arriving):.0f})",
+                  flush=True)
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"\n{connection.vendor}, {args.referrals:,} referrals (seed {args.seed}), median of {args.runs} per cell; "
               f"peak memory of this process {rss:,.0f} MB; load average at the end {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-        worst = max(results, key=lambda r: max(r[2], r[3], r[4]))
-        print(f"slowest median: {worst[0]} / {worst[1]}: {max(worst[2], worst[3], worst[4]):.0f} ms")
+        if results:
+            worst = max(results, key=lambda r: max(r[2], r[3], r[4]))
+            print(f"slowest median: {worst[0]} / {worst[1]}: {max(worst[2], worst[3], worst[4]):.0f} ms")
     finally:
         if drop is not None and not args.reuse:
             drop()

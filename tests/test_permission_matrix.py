@@ -60,6 +60,10 @@ MATRIX = {
     "accounts:user-edit": ({"user_id": "practitioner"}, ADMIN_ONLY, ADMIN_ONLY_POST),
     "accounts:user-unlock": ({"user_id": "practitioner"}, statuses(405, anonymous=LOGIN), statuses(403, anonymous=LOGIN, admin=302)),
     "accounts:user-password": ({"user_id": "practitioner"}, ADMIN_ONLY, ADMIN_ONLY_POST),
+    # Hub teams: administrators only, like users and agencies (an empty POST is a form with errors).
+    "accounts:team-list": ({}, ADMIN_ONLY, None),
+    "accounts:team-create": ({}, ADMIN_ONLY, ADMIN_ONLY_POST),
+    "accounts:team-edit": ({"code": "team-a"}, ADMIN_ONLY, ADMIN_ONLY_POST),
     "referrals:dashboard": ({}, HUB_ONLY, None),
     "referrals:new-start": ({}, HUB_ONLY, statuses(403, anonymous=LOGIN, manager=302, practitioner=302)),
     "referrals:new-received": ({}, HUB_ONLY, HUB_ONLY_POST),

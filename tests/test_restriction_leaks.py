@@ -4,7 +4,9 @@ One referral carries three secrets, each a unique string:
 
 * a police answer restricted to **MASH managers only**;
 * an education answer **not to be disclosed to the family**;
-* the **referrer's identity**, released by the manager to the GP practice only.
+* the **referrer's identity**, released by the manager to the GP practice only;
+* the practitioners those two answers **name as involved** with a child (an involvement carries the
+  restriction of the answer that named it, on the person page and in the household too).
 
 The test then walks **every route the service has** — found from the URL resolver, so a route added
 later is walked too — with every path parameter filled from the scenario, as every role (and as each
@@ -15,11 +17,14 @@ wall board), over GET, and checks where each secret appears:
 | manager-only    | MASH manager, the police representative      | letters, boards, exports|
 | not-for-family  | hub staff, the education representative      | letters, boards         |
 | referrer        | hub staff, information governance, the GP rep| boards                  |
+| involved, manager-only answer | as manager-only                | letters, boards, exports|
+| involved, not-for-family answer | as not-for-family            | letters, boards         |
 
 The board's event stream is not walked: it is an endless response that carries only "this board
 changed" (openmash/board/tests test that it holds no personal data).
 """
 
+import datetime as dt
 import itertools
 import re
 
@@ -30,12 +35,15 @@ from openmash.accounts.services import api_token_create
 from openmash.board.services import board_create
 from openmash.core.testing.factories import answer, decide, make_notification, make_referral
 from openmash.information_requests.models import InformationRequest
+from openmash.information_requests.services import InvolvementInput
 from openmash.referrals.services import referral_triage
 from openmash.sharing.services import LetterInput, outcome_letter_create, referrer_release
 
 MANAGER_ONLY = "CANARYMGRONLY7731"
 NOT_FOR_FAMILY = "CANARYNOTFAMILY4410"
 REFERRER = "Canaryreferrer Ninetytwo"
+INVOLVED_MANAGER_ONLY = "DC Canaryinvolved Mgronly5521"
+INVOLVED_NOT_FOR_FAMILY = "Canaryinvolved Notfamily3390"
 
 ROLES = ["anonymous", "manager", "practitioner", "police-rep", "education-rep", "gp-rep", "housing-rep", "csc-rep",
          "analyst", "admin", "ig"]
@@ -43,8 +51,10 @@ ALLOWED = {
     MANAGER_ONLY: {"manager", "police-rep"},
     NOT_FOR_FAMILY: {"manager", "practitioner", "education-rep"},
     REFERRER: {"manager", "practitioner", "ig", "gp-rep"},
+    INVOLVED_MANAGER_ONLY: {"manager", "police-rep"},
+    INVOLVED_NOT_FOR_FAMILY: {"manager", "practitioner", "education-rep"},
 }
-NEVER_IN_LETTERS = {MANAGER_ONLY, NOT_FOR_FAMILY}
+NEVER_IN_LETTERS = {MANAGER_ONLY, NOT_FOR_FAMILY, INVOLVED_MANAGER_ONLY, INVOLVED_NOT_FOR_FAMILY}
 PARAM = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
 
 
@@ -75,10 +85,19 @@ def scenario(hub):
     referral = make_referral(hub, referrer_name=REFERRER, referrer_phone="020 7946 0999")
     referral_triage(user=hub["manager"], referral=referral, rating="red", rationale="Because.",
                     agency_codes=["police", "education", "gp", "housing"])
-    answer(hub, referral, "police", summary=f"Known to police {MANAGER_ONLY}", detail=MANAGER_ONLY, restriction="manager_only")
+    child = referral.people.filter(kind="child").values_list("person_id", flat=True).first()
+
+    def involved(name, role):
+        return [InvolvementInput(child=child, role=role, practitioner_name=name, practitioner_contact=f"{name} phone",
+                                 start_date=dt.date(2025, 9, 1))]
+
+    answer(hub, referral, "police", summary=f"Known to police {MANAGER_ONLY}", detail=MANAGER_ONLY, restriction="manager_only",
+           involvements=involved(f"{INVOLVED_MANAGER_ONLY} first", "police_officer"))
     answer(hub, referral, "police", summary=f"Known to police {MANAGER_ONLY}", restriction="manager_only",
-           correction_reason=f"Wrong nominal linked {MANAGER_ONLY}")  # a correction's reason is as secret as the answer
-    answer(hub, referral, "education", summary=f"School knows {NOT_FOR_FAMILY}", detail=NOT_FOR_FAMILY, restriction="not_for_family")
+           correction_reason=f"Wrong nominal linked {MANAGER_ONLY}",  # a correction's reason is as secret as the answer
+           involvements=involved(INVOLVED_MANAGER_ONLY, "police_officer"))
+    answer(hub, referral, "education", summary=f"School knows {NOT_FOR_FAMILY}", detail=NOT_FOR_FAMILY, restriction="not_for_family",
+           involvements=involved(INVOLVED_NOT_FOR_FAMILY, "school_dsl"))
     answer(hub, referral, "gp", summary="Registered with the practice; seen in October.")
     referrer_release(user=hub["manager"], referral=referral, agency_codes=["gp"], reason="The GP needs to call the school.")
     decide(hub, referral, outcome="assessment")
@@ -105,7 +124,7 @@ def scenario(hub):
         "notification_id": [str(n) for n in notifications],
         "id": ids + person_ids,
         "user_id": ["practitioner"],
-        "code": ["police"],
+        "code": ["police", "team-a"],  # an agency and a hub team (admin pages by code)
         "rating": ["red"],
         "kind": ["child"],
         "index": ["0"],
@@ -180,9 +199,12 @@ def test_no_secret_leaks_through_any_route_as_any_role(client, hub, scenario):
     assert seen[MANAGER_ONLY] == {"manager", "police-rep"}
     assert seen[NOT_FOR_FAMILY] == {"manager", "practitioner", "education-rep"}
     assert {"manager", "practitioner", "gp-rep"} <= seen[REFERRER]
+    assert seen[INVOLVED_MANAGER_ONLY] == {"manager", "police-rep"}
+    assert seen[INVOLVED_NOT_FOR_FAMILY] == {"manager", "practitioner", "education-rep"}
 
 
 def test_the_letter_quotes_what_may_go_and_nothing_else(scenario):
     body = scenario["letter"].body
     assert "Registered with the practice" in body
     assert MANAGER_ONLY not in body and NOT_FOR_FAMILY not in body
+    assert INVOLVED_MANAGER_ONLY not in body and INVOLVED_NOT_FOR_FAMILY not in body

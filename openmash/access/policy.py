@@ -68,6 +68,15 @@ def can_see_answer(user, answer: InformationAnswer) -> bool:
     return False
 
 
+def can_see_involvement(user, involvement) -> bool:
+    """Who is involved with a person is seen with the person, except that an involvement named in an
+    agency's answer on a referral is seen only by those who may see that answer: the answer's
+    restriction goes with everything it named. Load `answer__request` with the involvement."""
+    if involvement.answer_id is None:
+        return True
+    return can_see_answer(user, involvement.answer)
+
+
 # ---------------------------------------------------------------- scoped querysets
 
 

@@ -1,11 +1,35 @@
 import hashlib
 
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
 from openmash.accounts.roles import HUB_ROLES, Role
 from openmash.core import clock
+
+
+team_code_validator = RegexValidator(
+    r"^[a-z][a-z0-9-]{1,39}$", "Use 2 to 40 lower-case letters, digits and hyphens, starting with a letter"
+)
+
+
+class Team(models.Model):
+    """A team of the hub (MASH managers and practitioners) that takes responsibility for referrals.
+
+    The code is the stable key the API and report filters use; the name can change. Teams are
+    deactivated, never deleted: referrals and reports refer to them for ever (docs/adr/0017).
+    """
+
+    code = models.CharField(max_length=40, unique=True, validators=[team_code_validator])
+    name = models.CharField(max_length=120, unique=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
 
 
 class User(AbstractUser):
@@ -15,6 +39,8 @@ class User(AbstractUser):
     agency = models.ForeignKey(
         "agencies.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="members"
     )
+    # Hub staff only: the hub team they work in, which is the default team of the referrals they rate.
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="members")
     job_title = models.CharField(max_length=120, blank=True)
     phone = models.CharField(max_length=40, blank=True)
 
@@ -25,6 +51,10 @@ class User(AbstractUser):
             # An agency representative always belongs to an agency; nobody else needs one.
             models.CheckConstraint(
                 condition=~Q(role=Role.AGENCY_REP) | Q(agency__isnull=False), name="agency_rep_has_agency"
+            ),
+            # Only hub staff (MASH managers and practitioners) belong to a hub team.
+            models.CheckConstraint(
+                condition=Q(team__isnull=True) | Q(role__in=sorted(HUB_ROLES)), name="only_hub_staff_in_teams"
             ),
         ]
 

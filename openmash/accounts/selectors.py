@@ -2,7 +2,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.db.models.functions import Lower
 
 from openmash.access.policy import is_administrator, require
-from openmash.accounts.models import SignInThrottle, User
+from openmash.accounts.models import SignInThrottle, Team, User
 from openmash.core import clock
 from openmash.core.errors import NotFound
 
@@ -16,12 +16,12 @@ def user_list(*, user):
     locks = SignInThrottle.objects.filter(
         Q(locked_until__gt=clock.now()), username_key=Lower(OuterRef("username"))
     ).values("locked_until")[:1]
-    return list(User.objects.select_related("agency").annotate(locked_until=Subquery(locks)).order_by("role", "username"))
+    return list(User.objects.select_related("agency", "team").annotate(locked_until=Subquery(locks)).order_by("role", "username"))
 
 
 def user_for_admin(*, user, user_id) -> User:
     require_user_admin(user=user)
-    target = User.objects.select_related("agency").filter(pk=user_id).first()
+    target = User.objects.select_related("agency", "team").filter(pk=user_id).first()
     if target is None:
         raise NotFound("No such user")
     return target
@@ -37,3 +37,34 @@ def sign_in_locked_until(*, username: str):
     if throttle and throttle.locked_until and throttle.locked_until > clock.now():
         return throttle.locked_until
     return None
+
+
+# ------------------------------------------------------------------ hub teams
+
+
+def team_list(*, active_only: bool = False) -> list[Team]:
+    """The hub's teams by name. Team names are not case data: any page may list them."""
+    qs = Team.objects.all()
+    if active_only:
+        qs = qs.filter(active=True)
+    return list(qs.order_by("name"))
+
+
+def team_get(*, code: str) -> Team | None:
+    return Team.objects.filter(code=code).first() if code else None
+
+
+def teams_for_admin(*, user) -> list[Team]:
+    """Every team, with how many people belong to it."""
+    from django.db.models import Count
+
+    require(is_administrator(user), "Only an administrator can manage teams")
+    return list(Team.objects.annotate(member_count=Count("members")).order_by("name"))
+
+
+def team_for_admin(*, user, code: str) -> Team:
+    require(is_administrator(user), "Only an administrator can manage teams")
+    team = team_get(code=code)
+    if team is None:
+        raise NotFound("No such team")
+    return team

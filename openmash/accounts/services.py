@@ -9,8 +9,8 @@ from django.db import transaction
 from django.db.models import F
 
 from openmash.access.policy import is_administrator, require
-from openmash.accounts.models import ApiToken, SignInThrottle, User
-from openmash.accounts.roles import Role
+from openmash.accounts.models import ApiToken, SignInThrottle, Team, User, team_code_validator
+from openmash.accounts.roles import HUB_ROLES, Role
 from openmash.agencies.models import Agency
 from openmash.audit.services import audit_record
 from openmash.core import clock
@@ -160,14 +160,29 @@ def _agency_or_error(agency_code: str, errors: Collector) -> Agency | None:
     return agency
 
 
+def _team_or_error(team_code: str, role: str, errors: Collector, current: Team | None = None) -> Team | None:
+    """The team chosen for a user: hub staff only, and an active team unless it is the one they have."""
+    if not team_code:
+        return None
+    team = Team.objects.filter(code=team_code).first()
+    if team is None:
+        errors.add("team", "Select a team from the list")
+    elif not team.active and team != current:
+        errors.add("team", f"{team.name} is no longer active: choose an active team")
+    elif role in Role.values and role not in HUB_ROLES:
+        errors.add("team", "Only MASH managers and practitioners belong to a hub team: choose No team")
+    return team
+
+
 def user_create(
     *, user, username: str, first_name: str, last_name: str, email: str, role: str, agency_code: str = "",
-    job_title: str = "", password: str,
+    job_title: str = "", password: str, team_code: str = "",
 ) -> User:
     require(is_administrator(user), "Only an administrator can manage users")
     errors = Collector()
     username, first_name, last_name, email = (v.strip() for v in (username, first_name, last_name, email))
     agency = _agency_or_error(agency_code, errors)
+    team = _team_or_error(team_code, role, errors)
     _validate_user_fields(
         username=username, first_name=first_name, last_name=last_name, email=email, role=role, agency=agency,
         errors=errors,
@@ -187,25 +202,27 @@ def user_create(
     with transaction.atomic():
         new = User(
             username=username, first_name=first_name, last_name=last_name, email=email, role=role,
-            agency=agency, job_title=job_title.strip(),
+            agency=agency, job_title=job_title.strip(), team=team,
         )
         new.set_password(password)
         new.save()
         audit_record(
             user=user, action="user.create", object_type="user", object_id=new.pk,
-            details={"username": username, "role": role, "agency": agency.code if agency else ""},
+            details={"username": username, "role": role, "agency": agency.code if agency else "",
+                     "team": team.code if team else ""},
         )
     return new
 
 
 def user_update(
     *, user, target: User, first_name: str, last_name: str, email: str, role: str, agency_code: str = "",
-    job_title: str = "", is_active: bool = True,
+    job_title: str = "", is_active: bool = True, team_code: str = "",
 ) -> User:
     require(is_administrator(user), "Only an administrator can manage users")
     errors = Collector()
     first_name, last_name, email = (v.strip() for v in (first_name, last_name, email))
     agency = _agency_or_error(agency_code, errors)
+    team = _team_or_error(team_code, role, errors, current=target.team)
     _validate_user_fields(
         username=target.username, first_name=first_name, last_name=last_name, email=email, role=role,
         agency=agency, errors=errors, existing=target,
@@ -213,14 +230,17 @@ def user_update(
     if target.pk == user.pk and (not is_active or role != Role.ADMINISTRATOR):
         errors.add("role", "You cannot remove your own administrator access; ask another administrator")
     errors.raise_if_any()
-    before = {"role": target.role, "agency": target.agency.code if target.agency_id else "", "active": target.is_active}
+    before = {"role": target.role, "agency": target.agency.code if target.agency_id else "", "active": target.is_active,
+              "team": target.team.code if target.team_id else ""}
     with transaction.atomic():
         target.first_name, target.last_name, target.email = first_name, last_name, email
         target.role, target.agency, target.job_title, target.is_active = role, agency, job_title.strip(), is_active
+        target.team = team
         target.save()
         audit_record(
             user=user, action="user.update", object_type="user", object_id=target.pk,
-            details={"before": before, "after": {"role": role, "agency": agency_code, "active": is_active}},
+            details={"before": before, "after": {"role": role, "agency": agency_code, "active": is_active,
+                                                 "team": team.code if team else ""}},
         )
     return target
 
@@ -245,3 +265,57 @@ def user_set_password(*, user, target: User, password: str) -> User:
         target.save(update_fields=["password"])
         audit_record(user=user, action="user.set_password", object_type="user", object_id=target.pk)
     return target
+
+
+# ------------------------------------------------------------------ hub teams (docs/adr/0017)
+
+
+def _validate_team_name(name: str, errors: Collector, existing: Team | None):
+    if not name:
+        errors.add("name", "Enter the team's name")
+    elif len(name) > 120:
+        errors.add("name", "Name must be 120 characters or fewer")
+    elif Team.objects.filter(name__iexact=name).exclude(pk=getattr(existing, "pk", None)).exists():
+        errors.add("name", "Another team already has this name")
+
+
+def team_create(*, user, code: str, name: str) -> Team:
+    """Add a hub team. Its code is fixed: the API and saved report links know it by its code."""
+    require(is_administrator(user), "Only an administrator can manage teams")
+    code, name = (code or "").strip().lower(), (name or "").strip()
+    errors = Collector()
+    if not code:
+        errors.add("code", "Enter a code for the team, like team-a")
+    else:
+        try:
+            team_code_validator(code)
+        except ValidationError:
+            errors.add("code", "Code must be 2 to 40 lower-case letters, digits and hyphens, starting with a letter")
+        else:
+            if Team.objects.filter(code=code).exists():
+                errors.add("code", "Another team already has this code")
+    _validate_team_name(name, errors, None)
+    errors.raise_if_any()
+    with transaction.atomic():
+        team = Team.objects.create(code=code, name=name, active=True)
+        audit_record(user=user, action="team.create", object_type="team", object_id=team.code, details={"name": name})
+    return team
+
+
+def team_update(*, user, team: Team, name: str, active: bool = True) -> Team:
+    """Rename a team, or deactivate it (no longer offered when a referral is rated; its referrals and
+    members keep it, and reports still count it)."""
+    require(is_administrator(user), "Only an administrator can manage teams")
+    name = (name or "").strip()
+    errors = Collector()
+    _validate_team_name(name, errors, team)
+    errors.raise_if_any()
+    before = {"name": team.name, "active": team.active}
+    with transaction.atomic():
+        team.name, team.active = name, active
+        team.save()
+        audit_record(
+            user=user, action="team.update", object_type="team", object_id=team.code,
+            details={"before": before, "after": {"name": name, "active": active}},
+        )
+    return team

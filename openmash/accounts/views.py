@@ -6,7 +6,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from openmash.accounts import selectors, services
-from openmash.accounts.forms import PasswordForm, SignInForm, UserForm
+from openmash.accounts.forms import PasswordForm, SignInForm, TeamForm, UserForm
 from openmash.agencies.selectors import agency_list
 from openmash.core.errors import InvalidInput
 from openmash.core.forms import apply_service_errors
@@ -45,6 +45,12 @@ def _agency_choices():
     return [(a.code, a.name) for a in agency_list()]
 
 
+def _team_choices(current=None):
+    """Active teams, and the user's own team if it has been deactivated since (so it is not lost)."""
+    teams = selectors.team_list()
+    return [(t.code, t.name if t.active else f"{t.name} (inactive)") for t in teams if t.active or t == current]
+
+
 def user_list(request):
     users = selectors.user_list(user=request.user)
     return render(request, "accounts/user_list.html", {"title": "Users", "users": users})
@@ -52,14 +58,15 @@ def user_list(request):
 
 def user_create(request):
     selectors.require_user_admin(user=request.user)
-    form = UserForm(request.POST if request.method == "POST" else None, agency_choices=_agency_choices(), creating=True)
+    form = UserForm(request.POST if request.method == "POST" else None, agency_choices=_agency_choices(),
+                    team_choices=_team_choices(), creating=True)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             new = services.user_create(
                 user=request.user, username=data["username"], first_name=data["first_name"], last_name=data["last_name"],
                 email=data["email"], role=data["role"], agency_code=data["agency"], job_title=data["job_title"],
-                password=data["password"],
+                password=data["password"], team_code=data["team"],
             )
         except InvalidInput as exc:
             apply_service_errors(form, exc)
@@ -74,16 +81,17 @@ def user_edit(request, user_id):
     initial = {
         "first_name": target.first_name, "last_name": target.last_name, "email": target.email,
         "job_title": target.job_title, "role": target.role, "agency": target.agency.code if target.agency_id else "",
-        "is_active": "yes" if target.is_active else "no",
+        "is_active": "yes" if target.is_active else "no", "team": target.team.code if target.team_id else "",
     }
-    form = UserForm(request.POST if request.method == "POST" else None, initial=initial, agency_choices=_agency_choices(), creating=False)
+    form = UserForm(request.POST if request.method == "POST" else None, initial=initial, agency_choices=_agency_choices(),
+                    team_choices=_team_choices(target.team), creating=False)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             services.user_update(
                 user=request.user, target=target, first_name=data["first_name"], last_name=data["last_name"],
                 email=data["email"], role=data["role"], agency_code=data["agency"], job_title=data["job_title"],
-                is_active=data["is_active"] == "yes",
+                is_active=data["is_active"] == "yes", team_code=data["team"],
             )
         except InvalidInput as exc:
             apply_service_errors(form, exc)
@@ -116,3 +124,41 @@ def user_password(request, user_id):
             messages.success(request, f"The password for {target.username} has been changed.")
             return redirect("accounts:user-edit", user_id=target.pk)
     return render_form(request, "accounts/user_password.html", form, title=f"Set a new password for {target.username}", target=target)
+
+
+# ------------------------------------------------------------------ hub teams (administrators)
+
+
+def team_list(request):
+    teams = selectors.teams_for_admin(user=request.user)
+    return render(request, "accounts/team_list.html", {"title": "Hub teams", "teams": teams})
+
+
+def team_create(request):
+    selectors.teams_for_admin(user=request.user)  # the administrator check
+    form = TeamForm(request.POST if request.method == "POST" else None, creating=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            team = services.team_create(user=request.user, code=form.cleaned_data["code"], name=form.cleaned_data["name"])
+        except InvalidInput as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"{team.name} added.")
+            return redirect("accounts:team-list")
+    return render_form(request, "accounts/team_form.html", form, title="Add a hub team", creating=True)
+
+
+def team_edit(request, code):
+    team = selectors.team_for_admin(user=request.user, code=code)
+    initial = {"name": team.name, "active": "yes" if team.active else "no"}
+    form = TeamForm(request.POST if request.method == "POST" else None, initial=initial, creating=False)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.team_update(user=request.user, team=team, name=form.cleaned_data["name"],
+                                 active=form.cleaned_data["active"] == "yes")
+        except InvalidInput as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"{team.name} updated.")
+            return redirect("accounts:team-list")
+    return render_form(request, "accounts/team_form.html", form, title=f"Change {team.name}", creating=False, team=team)

@@ -92,7 +92,24 @@ def concern_codes(concerns) -> list[str]:
     return [c.value for c in concerns]
 
 
+def involvement(i) -> dict:
+    return {
+        "id": i.pk,
+        "child": i.person_id,
+        "role": i.role,
+        "practitioner_name": i.practitioner_name,
+        "service": i.service,
+        "practitioner_contact": i.practitioner_contact,
+        "start_date": i.start_date.isoformat() if i.start_date else None,
+        "end_date": i.end_date.isoformat() if i.end_date else None,
+        "is_lead": i.is_lead,
+        "in_force": i.replaced_by_id is None,
+    }
+
+
 def answer(a) -> dict:
+    # A new answer carries what it named (set by the service); one read back has them prefetched.
+    named = getattr(a, "named_involvements", None)
     return {
         "version": a.version,
         "outcome": a.outcome,
@@ -105,6 +122,7 @@ def answer(a) -> dict:
         "answered_by": _display(a.answered_by),
         "answered_at": iso(a.answered_at),
         "late": a.late,
+        "involvements": [involvement(i) for i in (named if named is not None else a.involvements.all())],
     }
 
 

@@ -17,7 +17,7 @@ from pydantic_core import PydanticCustomError
 from openmash.api.types import Bool, DateString, Id, IsoDateTime, OptionalIsoDate, OptionalText, Text, Timestamp, choice
 from openmash.board.codes import BoardKind
 from openmash.information_requests.codes import AnswerOutcome, RequestStatus, Restriction
-from openmash.people.codes import Ethnicity, RelationshipKind, Sex
+from openmash.people.codes import Ethnicity, InvolvementRole, RelationshipKind, Sex
 from openmash.referrals.codes import (
     ConcernCategory,
     ConsentStatus,
@@ -166,6 +166,23 @@ class TriageIn(In):
     rating: choice(Rating)
     rationale: Text
     agencies: list[Text] | None = Field(None, description="Agency codes to ask; leave out to ask every active agency")
+    team: Text | None = Field(
+        None, description="The code of the hub team responsible. Leave out to keep the referral's team or, on a first "
+        "rating, to give it the manager's own team; required while the hub has an active team and neither applies",
+    )
+
+
+class InvolvementIn(In):
+    """Someone in the answering agency involved with one of the referral's children."""
+
+    child: Id = Field(description="The child's person_id, from `referral.children` of GET /information-requests/{id}")
+    role: choice(InvolvementRole)
+    practitioner_name: OptionalText = Field(default="", description="Required unless `service` is given; ≤ 120 characters")
+    service: OptionalText = Field(default="", description="The service or team; ≤ 120 characters")
+    practitioner_contact: OptionalText = Field(default="", description="Work phone or secure email; ≤ 200 characters")
+    start_date: OptionalIsoDate = Field(None, description="Required: YYYY-MM-DD, not in the future")
+    end_date: OptionalIsoDate = Field(None, description="YYYY-MM-DD, not before start_date; leave out while still involved")
+    is_lead: Bool = Field(False, description="The lead professional for this child (one per child in an answer)")
 
 
 class AnswerIn(In):
@@ -176,6 +193,12 @@ class AnswerIn(In):
     restriction: choice(Restriction) = Restriction.NONE.value
     decline_reason: OptionalText = Field(default="", description="Required when declining")
     correction_reason: OptionalText = Field(default="", description="Required for a correction (a second or later answer)")
+    involvements: list[InvolvementIn] = Field(
+        default_factory=list,
+        description="Only with outcome `held`: who in the agency is involved with the children (0 to 30). They "
+        "are seen only by those who may see this answer. A correction replaces the involvements the earlier "
+        "version named: send the full list again (an empty list leaves none in force).",
+    )
 
 
 class ChildOutcomeIn(In):
@@ -403,6 +426,19 @@ class ReferrerOut(Out):
     email: str
 
 
+class InvolvementOut(Out):
+    id: int
+    child: int = Field(description="The child's person_id")
+    role: choice(InvolvementRole)
+    practitioner_name: str
+    service: str
+    practitioner_contact: str
+    start_date: DateString | None
+    end_date: DateString | None
+    is_lead: bool
+    in_force: bool = Field(description="false once a later version of the answer replaced it")
+
+
 class AnswerOut(Out):
     version: int
     outcome: choice(AnswerOutcome)
@@ -415,6 +451,7 @@ class AnswerOut(Out):
     answered_by: str
     answered_at: Timestamp
     late: bool = Field(description="Given after the request's due time")
+    involvements: list[InvolvementOut] = Field(description="Who this version named as involved with the children")
 
 
 class RequestSummaryOut(Out):
@@ -515,6 +552,7 @@ class TriageOut(Out):
     rated_at: Timestamp
     strategy_discussion_required_at: Timestamp | None
     decision_due_at: Timestamp
+    team: str | None = Field(description="The code of the hub team responsible; null when it has none")
     information_requests: list[RequestSummaryOut]
 
 

@@ -11,3 +11,7 @@ warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume sy
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "openmash.config.settings.local")
 
 application = get_asgi_application()
+
+from openmash.reports.facts import warm_on_start  # noqa: E402 - needs the application's settings
+
+warm_on_start()  # the report blocks, read while the server starts taking requests (ADR 0015)

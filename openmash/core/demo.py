@@ -9,7 +9,7 @@ import datetime as dt
 
 from django.db import transaction
 
-from openmash.accounts.models import SignInThrottle, User
+from openmash.accounts.models import SignInThrottle, Team, User
 from openmash.accounts.roles import Role
 from openmash.agencies.models import Agency
 from openmash.core import clock
@@ -64,6 +64,10 @@ HUB_USERS = [
     ("ig", Role.IG_OFFICER, "Jordan", "Blake", "Information governance officer"),
 ]
 
+# The hub's teams (docs/adr/0017): the demo manager and practitioner work in the first.
+TEAMS = [("team-a", "MASH Team A"), ("team-b", "MASH Team B"), ("team-c", "MASH Team C")]
+TEAM_OF = {"manager": "team-a", "practitioner": "team-a"}
+
 REP_NAMES = {
     "csc": ("Nadia", "Kowalski", "Senior social worker, MASH"),
     "police": ("Dan", "Harris", "Detective Sergeant, MASH"),
@@ -91,6 +95,10 @@ def demo_agencies() -> list[dict]:
     ]
 
 
+def demo_teams() -> list[dict]:
+    return [{"code": code, "name": name, "active": True} for code, name in TEAMS]
+
+
 def demo_accounts() -> list[tuple]:
     """(username, role, first name, last name, job title, agency code or None) for every demo user."""
     accounts = [(u, r, f, l, t, None) for u, r, f, l, t in HUB_USERS]
@@ -106,10 +114,14 @@ def ensure_agencies_and_users() -> dict[str, User]:
     for fields in demo_agencies():
         Agency.objects.update_or_create(code=fields["code"], defaults=fields)
     agencies = {a.code: a for a in Agency.objects.all()}
+    for fields in demo_teams():
+        Team.objects.update_or_create(code=fields["code"], defaults=fields)
+    teams = {t.code: t for t in Team.objects.all()}
     for username, role, first, last, title, code in demo_accounts():
         agency = agencies[code] if code else None
         user, _ = User.objects.get_or_create(username=username, defaults={"role": role, "agency": agency})
         user.role, user.first_name, user.last_name, user.job_title, user.agency = role, first, last, title, agency
+        user.team = teams[TEAM_OF[username]] if username in TEAM_OF else None
         user.email = f"{username}@demo.openmash.invalid"
         user.is_active = True
         user.set_password(DEMO_PASSWORD)

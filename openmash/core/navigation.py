@@ -37,6 +37,7 @@ def navigation(request) -> list[dict]:
     if is_administrator(user):
         items.append(("Agencies", reverse("agencies:list")))
         items.append(("Users", reverse("accounts:user-list")))
+        items.append(("Hub teams", reverse("accounts:team-list")))
         items.append(("Clock policy", reverse("referrals:clock-policy")))
         items.append(("Lawful bases", reverse("sharing:bases")))
         items.append(("Wall boards", reverse("board:admin-list")))

@@ -1,6 +1,8 @@
 """Reads for information requests: an agency's worklist and the summary an agency needs to search."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch
 
 from openmash.access.policy import (
     access_information_request,
@@ -11,6 +13,7 @@ from openmash.access.policy import (
 )
 from openmash.audit.services import audit_record
 from openmash.information_requests.models import InformationAnswer, InformationRequest, RequestStatus
+from openmash.people.models import Involvement
 from openmash.people.selectors import Household, referral_household
 from openmash.referrals.codes import ConcernCategory
 from openmash.sharing.models import ReferrerRelease
@@ -40,6 +43,16 @@ class RequestPage:
     hidden_answers: int = 0  # answers the viewer may not see (restricted to MASH managers)
     # Whether a MASH manager has released the referrer's identity to the viewer's agency.
     referrer_released: bool = False
+    # Who the current answer names as involved (what a correction starts with), when the viewer may see it.
+    current_involvements: list[Involvement] = field(default_factory=list)
+
+
+def answers_with_involvements():
+    """Answer versions, each with the involvements it named (in force or replaced by a correction),
+    for pages and the API to show with the answer: they are seen exactly where the answer is."""
+    return InformationAnswer.objects.select_related("answered_by", "request").prefetch_related(
+        Prefetch("involvements", queryset=Involvement.objects.select_related("person").order_by("id"))
+    )
 
 
 def request_page(*, user, request_id) -> RequestPage:
@@ -48,7 +61,7 @@ def request_page(*, user, request_id) -> RequestPage:
     request = access_information_request(user=user, request_id=request_id)
     referral = request.referral
     household = referral_household(referral=referral)
-    every = list(InformationAnswer.objects.filter(request=request).select_related("answered_by", "request").order_by("version"))
+    every = list(answers_with_involvements().filter(request=request).order_by("version"))
     answers = [a for a in every if can_see_answer(user, a)]
     audit_record(
         user=user, action="information_request.view", object_type="information_request", object_id=request.pk,
@@ -63,6 +76,9 @@ def request_page(*, user, request_id) -> RequestPage:
         hidden_answers=len(every) - len(answers),
         referrer_released=is_agency_rep(user)
         and ReferrerRelease.objects.filter(referral=referral, agency_id=request.agency_id).exists(),
+        # The latest version's are the ones in force: a correction replaces what earlier ones named.
+        current_involvements=[i for i in answers[-1].involvements.all() if i.replaced_by_id is None]
+        if answers and answers[-1] is every[-1] else [],
     )
 
 

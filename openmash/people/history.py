@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, Q
 
-from openmash.access.policy import referrals_visible_to
+from openmash.access.policy import can_see_involvement, referrals_visible_to
 from openmash.audit.services import audit_record
 from openmash.core import clock
 from openmash.people.matching.postcodes import normalise_address
@@ -201,17 +201,42 @@ def _family(person: Person) -> list[tuple[Person, str]]:
     return [(p, relation) for p, relation in family.values() if p.merged_into_id is None and p.pk != person.pk]
 
 
-def current_involvements(*, person_ids: list[int], on: dt.date | None = None) -> dict[int, list[Involvement]]:
-    """Each person's involvements not ended before `on` (default today), the lead professional
-    first, then by agency. One query. Not access-checked: for people the caller has already fetched."""
+def visible_involvements(*, user, rows) -> tuple[list[Involvement], int]:
+    """The involvements among `rows` (a queryset) that are in force and that `user` may see, and how
+    many in force were held back.
+
+    1. In force: not replaced by a correction of the answer that named it.
+    2. Seen: one named in an agency's answer only by those who may see that answer
+       (`policy.can_see_involvement`, the answer pages' own rule); any other, with the person.
+    3. Each one named in an answer carries `answer_referral`: the referral it was answered on, when
+       the user may open it (else None), so a page links to it only for them.
+    Two queries at most, whatever the number of rows.
+    """
+    found = list(
+        rows.filter(replaced_by__isnull=True).select_related("agency", "answer__request__referral", "answer__request__agency")
+    )
+    shown = [inv for inv in found if can_see_involvement(user, inv)]
+    referral_ids = {inv.answer.request.referral_id for inv in shown if inv.answer_id is not None}
+    openable = set(referrals_visible_to(user).filter(pk__in=referral_ids).values_list("pk", flat=True)) if referral_ids else set()
+    for inv in shown:
+        inv.answer_referral = (
+            inv.answer.request.referral if inv.answer_id is not None and inv.answer.request.referral_id in openable else None
+        )
+    return shown, len(found) - len(shown)
+
+
+def current_involvements(*, user, person_ids: list[int], on: dt.date | None = None) -> dict[int, list[Involvement]]:
+    """Each person's involvements not ended before `on` (default today) that the user may see
+    (`visible_involvements`), the lead professional first, then by agency. Not access-checked for
+    the people: for people the caller has already fetched."""
     if not person_ids:
         return {}
     on = on or clock.local_today()
-    rows = (
-        Involvement.objects.filter(person_id__in=person_ids)
+    rows, _hidden = visible_involvements(
+        user=user,
+        rows=Involvement.objects.filter(person_id__in=person_ids)
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
-        .select_related("agency")
-        .order_by("person_id", "-is_lead", "agency__sort_order", "-start_date", "id")
+        .order_by("person_id", "-is_lead", "agency__sort_order", "-start_date", "id"),
     )
     out: dict[int, list[Involvement]] = {}
     for inv in rows:
@@ -248,7 +273,7 @@ def person_history(*, user, person: Person, on: dt.datetime | None = None, audit
         rel.referrals = [e for e in by_person.get(pid, []) if e.referral.pk not in own_ids]
     as_child = [e for e in referrals if e.kind == ReferralPerson.Kind.CHILD]
     earlier = [e for e in as_child if window_start <= e.received_at < on]
-    involvements = current_involvements(person_ids=[person.pk], on=clock.to_local(on).date()).get(person.pk, [])
+    involvements = current_involvements(user=user, person_ids=[person.pk], on=clock.to_local(on).date()).get(person.pk, [])
     if audit_context:
         audit_record(
             user=user, action="person.history", object_type="person", object_id=person.pk,
@@ -305,17 +330,19 @@ def merge_notice(*, user, kept: Person, merged_id) -> MergeNotice | None:
 
 @dataclass
 class PersonRecordPage:
-    involvements: list[Involvement]  # all, current and ended, the lead professional first
+    involvements: list[Involvement]  # all the viewer may see, current and ended, the lead professional first
     sources: list[PersonSource]  # the agencies' own ids for the person
+    # Involvements named in answers the viewer may not see (restricted to MASH managers): they are
+    # told that some exist, as they are told a restricted answer exists (docs/adr/0004-access.md).
+    hidden_involvements: int = 0
 
 
-def person_record(*, person: Person) -> PersonRecordPage:
-    """What the person page adds to `person_page`: every involvement and the agencies' own ids.
-    Not access-checked or audited: the caller has fetched the person through `person_page`."""
-    involvements = list(
-        Involvement.objects.filter(person=person)
-        .select_related("agency")
-        .order_by("agency__sort_order", "-start_date", "id")
+def person_record(*, user, person: Person) -> PersonRecordPage:
+    """What the person page adds to `person_page`: every involvement the user may see and the
+    agencies' own ids. Not access-checked for the person or audited: the caller has fetched the
+    person through `person_page`."""
+    involvements, hidden = visible_involvements(
+        user=user, rows=Involvement.objects.filter(person=person).order_by("agency__sort_order", "-start_date", "id")
     )
     # Current first, the lead professional first among them; then ended ones, latest ended first.
     today = clock.local_today()
@@ -329,6 +356,7 @@ def person_record(*, person: Person) -> PersonRecordPage:
     return PersonRecordPage(
         involvements=involvements,
         sources=list(PersonSource.objects.filter(person=person).select_related("agency")),
+        hidden_involvements=hidden,
     )
 
 

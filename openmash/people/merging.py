@@ -741,6 +741,8 @@ def _referral_of(model, row_id: int) -> str:
         return manager.filter(pk=row_id).values_list("sharingevent__referral__reference", flat=True).first() or ""
     if "source_referral" in names:
         return manager.filter(pk=row_id).values_list("source_referral__reference", flat=True).first() or ""
+    if "answer" in names:  # an involvement named in an agency's answer on a referral
+        return manager.filter(pk=row_id).values_list("answer__request__referral__reference", flat=True).first() or ""
     return ""
 
 

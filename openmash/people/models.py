@@ -132,6 +132,19 @@ class Involvement(TimeStampedModel):
     end_date = models.DateField(null=True, blank=True)
     source = models.CharField(max_length=20, choices=InvolvementSource.choices, default=InvolvementSource.RECORDED)
     source_id = models.CharField(max_length=64, blank=True, help_text="The agency's own id for this involvement")
+    # Named in an agency's answer on a referral (source referral_answer): whoever may not see that
+    # answer may not see this either (access.policy.can_see_involvement). Removing the answer removes
+    # what it named, so nothing it named can outlive its restriction.
+    answer = models.ForeignKey(
+        "information_requests.InformationAnswer", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="involvements", help_text="The answer version that named this involvement",
+    )
+    # A correction (a later version of the answer) replaces what the earlier version named. The row
+    # stays with the version that named it, as the answer itself does, but is no longer in force.
+    replaced_by = models.ForeignKey(
+        "information_requests.InformationAnswer", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="+", help_text="The later answer version that replaced this one",
+    )
 
     class Meta:
         ordering = ["-is_lead", "agency__sort_order", "-start_date"]
@@ -139,7 +152,17 @@ class Involvement(TimeStampedModel):
             # Imports are keyed on the agency's own id, so running one twice changes nothing.
             models.UniqueConstraint(
                 fields=["agency", "source_id"], condition=~Q(source_id=""), name="one_involvement_per_agency_source_id"
-            )
+            ),
+            # An involvement says it came from an answer exactly when it names the answer.
+            models.CheckConstraint(
+                condition=(Q(source=InvolvementSource.REFERRAL_ANSWER) & Q(answer__isnull=False))
+                | (~Q(source=InvolvementSource.REFERRAL_ANSWER) & Q(answer__isnull=True) & Q(replaced_by__isnull=True)),
+                name="involvement_from_answer_names_it",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(start_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="involvement_dates_in_order",
+            ),
         ]
 
     @property

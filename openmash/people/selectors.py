@@ -9,6 +9,7 @@ from django.db.models import Prefetch
 from openmash.access.policy import access_person, people_visible_to, referrals_visible_to
 from openmash.audit.services import audit_record
 from openmash.people.codes import Sex
+from openmash.people.history import visible_involvements
 from openmash.people.identifiers import clean_nhs_number, clean_postcode, clean_upn, normalise_name
 from openmash.people.models import Address, Involvement, Person, Relationship
 
@@ -135,7 +136,7 @@ def person_page(*, user, person_id) -> PersonPage:
         addresses=list(person.addresses.all()),
         relationships_as_child=list(person.relationships_as_child.select_related("adult")),
         relationships_as_adult=list(person.relationships_as_adult.select_related("child")),
-        involvements=list(person.involvements.select_related("agency")),
+        involvements=visible_involvements(user=user, rows=person.involvements.order_by("-is_lead", "agency__sort_order", "-start_date", "id"))[0],
         referrals=[(link.referral, link.get_kind_display()) for link in links],
     )
     audit_record(user=user, action="person.view", object_type="person", object_id=person.pk)

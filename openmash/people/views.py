@@ -62,7 +62,7 @@ def detail(request, person_id):
             "title": page.person.full_name,
             "page": page,
             "history": history.person_history(user=request.user, person=page.person),
-            "record": history.person_record(person=page.person),
+            "record": history.person_record(user=request.user, person=page.person),
             "merge_notice": notice,
             "merge_url": _merge_url(request.user, notice.merge.pk) if notice else None,
         },

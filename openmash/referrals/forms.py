@@ -88,9 +88,16 @@ class TriageForm(forms.Form):
         error_messages={"invalid_choice": "Select agencies from the list"},
     )
 
-    def __init__(self, *args, agency_choices, **kwargs):
+    team = forms.ChoiceField(required=False, error_messages={"invalid_choice": "Select a team from the list"})
+
+    def __init__(self, *args, agency_choices, team_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["agencies"].choices = agency_choices
+        if team_choices:
+            # Whether a team is required is the service's rule (one is, while any team is active).
+            self.fields["team"].choices = [("", "Select a team")] + list(team_choices)
+        else:
+            del self.fields["team"]  # the hub has no teams: nothing to choose
 
 
 class DecisionForm(forms.Form):

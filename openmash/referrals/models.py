@@ -51,6 +51,10 @@ class Referral(TimeStampedModel):
     )
     rating = models.CharField(max_length=8, choices=Rating.choices, blank=True)
     rated_at = models.DateTimeField(null=True, blank=True)
+    # The hub team responsible: chosen when a MASH manager rates the referral (docs/adr/0017).
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="referrals"
+    )
     strategy_discussion_required_at = models.DateTimeField(null=True, blank=True)
     decision_due_at = models.DateTimeField()
     decided_at = models.DateTimeField(null=True, blank=True)

@@ -17,6 +17,7 @@ from openmash.access.policy import (
 )
 from openmash.audit.services import audit_record
 from openmash.information_requests.models import InformationAnswer, InformationRequest, RequestStatus
+from openmash.information_requests.selectors import answers_with_involvements
 from openmash.people.selectors import Household, referral_household
 from openmash.referrals.codes import RATING_ORDER, ConcernCategory, Rating, ReferralStatus
 from openmash.referrals.models import (
@@ -110,7 +111,7 @@ class ReferralPage:
 
 def _requests(user, referral: Referral) -> list[RequestView]:
     qs = referral.requests.select_related("agency").prefetch_related(
-        Prefetch("answers", queryset=InformationAnswer.objects.select_related("answered_by", "request").order_by("version"))
+        Prefetch("answers", queryset=answers_with_involvements().order_by("version"))
     )
     if is_agency_rep(user):
         qs = qs.filter(agency_id=user.agency_id)
@@ -167,7 +168,7 @@ def _chronology(referral: Referral, rating_changes, requests: list[RequestView],
 def referral_page(*, user, reference: str) -> ReferralPage:
     """Everything the referral page shows to this user; audited as a view of the referral."""
     referral = access_referral(user=user, reference=reference)
-    referral = Referral.objects.select_related("created_by").get(pk=referral.pk)
+    referral = Referral.objects.select_related("created_by", "team").get(pk=referral.pk)
     household = referral_household(referral=referral)
     rating_changes = list(referral.rating_changes.select_related("changed_by"))
     requests = _requests(user, referral)

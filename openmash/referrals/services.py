@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import F
 
 from openmash.access.policy import can_decide, can_record_referral, can_triage, is_administrator, require
+from openmash.accounts.models import Team
 from openmash.agencies.models import Agency
 from openmash.audit.services import audit_record
 from openmash.board.notify import board_changed
@@ -418,7 +419,8 @@ def decision_clock_update(*, user, minutes: int | None, basis: str) -> DecisionC
 
 
 def referral_triage(
-    *, user, referral: Referral, rating: str, rationale: str, agency_codes: list[str] | None = None
+    *, user, referral: Referral, rating: str, rationale: str, agency_codes: list[str] | None = None,
+    team_code: str | None = None,
 ) -> Referral:
     """Rate (or re-rate) a referral and send information requests.
 
@@ -433,6 +435,11 @@ def referral_triage(
     5. Urgent records that a strategy discussion is required now.
     6. The change is kept in the rating history with who, when and why; each request sent is
        logged as a disclosure.
+    7. The hub team responsible (docs/adr/0017): `team_code`, or when it is None the referral's
+       current team, else the manager's own active team. While any team is active a referral must
+       have one; a team no longer active can be kept but not newly chosen. A re-rating may change
+       only the team: the rating history is then left alone and the change is audited with the old
+       and the new team and the reason given.
     """
     require(can_triage(user), "Only a MASH manager can rate a referral")
     errors = Collector()
@@ -448,6 +455,11 @@ def referral_triage(
         unknown = sorted(set(codes) - {a.code for a in agencies})
         if unknown:
             errors.add("agencies", f"Unknown or inactive agency: {', '.join(unknown)}")
+    chosen_team = None
+    if team_code:
+        chosen_team = Team.objects.filter(code=team_code).first()
+        if chosen_team is None:
+            errors.add("team", f"Unknown team {team_code!r}: select a team from the list")
     errors.raise_if_any()
 
     with transaction.atomic():
@@ -458,10 +470,22 @@ def referral_triage(
         new_agencies = [a for a in agencies if a.pk not in asked]
         if not asked and not new_agencies:
             raise InvalidInput.single("agencies", "Select at least one agency to ask for information")
+        previous_team = referral.team
+        team = _team_for_triage(user=user, referral=referral, team_code=team_code, chosen=chosen_team)
         if rating == referral.rating and not new_agencies:
-            raise InvalidInput.single(
-                "rating", f"This referral is already rated {Rating(rating).label}; choose another rating or add agencies"
+            if team == previous_team:
+                raise InvalidInput.single(
+                    "rating",
+                    f"This referral is already rated {Rating(rating).label}; choose another rating, add agencies or change the team",
+                )
+            referral.team = team
+            referral.save(update_fields=["team"])
+            audit_record(
+                user=user, action="referral.team_change", object_type="referral", object_id=referral.pk,
+                referral_reference=referral.reference,
+                details={"before": _team_code(previous_team), "after": _team_code(team), "reason": rationale},
             )
+            return referral
         cover = sharing_cover(referral=referral, agency_codes=[a.code for a in new_agencies])
         if cover.uncovered and rating != Rating.URGENT:
             raise Conflict(_not_covered_message(cover))
@@ -487,6 +511,7 @@ def referral_triage(
         referral.rating = rating
         referral.rated_at = now
         referral.status = ReferralStatus.GATHERING
+        referral.team = team
         if rating == Rating.URGENT and referral.strategy_discussion_required_at is None:
             referral.strategy_discussion_required_at = now
         board_changed(  # agency boards show open requests: the new ones, and on a re-rating all that moved
@@ -494,7 +519,7 @@ def referral_triage(
             agencies=InformationRequest.objects.filter(referral=referral, status=RequestStatus.OPEN).values_list("agency__code", flat=True)
             if moved else [a.code for a in new_agencies],
         )
-        referral.save(update_fields=["rating", "rated_at", "status", "strategy_discussion_required_at"])
+        referral.save(update_fields=["rating", "rated_at", "status", "strategy_discussion_required_at", "team"])
         audit_record(
             user=user,
             action="referral.rerate" if previous else "referral.triage",
@@ -508,9 +533,30 @@ def referral_triage(
                 "requests_moved": moved,
                 "due_at": due.isoformat(),
                 "sent_before_override": [r.agency.code for r in sent if r.sent_under == SentUnder.URGENT],
+                "team": _team_code(team),
+                "previous_team": _team_code(previous_team),
             },
         )
     return referral
+
+
+def _team_code(team) -> str:
+    return team.code if team is not None else ""
+
+
+def _team_for_triage(*, user, referral: Referral, team_code: str | None, chosen):
+    """The team a (re-)rating leaves the referral with, or InvalidInput naming `team` (see referral_triage, 7)."""
+    if team_code is None:
+        team = referral.team
+        if team is None and user.team_id is not None and user.team.active:
+            team = user.team
+    else:
+        team = chosen  # "" chooses no team
+    if team is not None and not team.active and team != referral.team:
+        raise InvalidInput.single("team", f"{team.name} is no longer active: select an active team")
+    if team is None and Team.objects.filter(active=True).exists():
+        raise InvalidInput.single("team", "Select the team responsible for this referral")
+    return team
 
 
 def _not_covered_message(cover) -> str:

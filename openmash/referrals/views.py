@@ -20,6 +20,7 @@ from openmash.access.policy import (
     is_hub_staff,
     require,
 )
+from openmash.accounts.selectors import team_list
 from openmash.agencies.selectors import agency_list
 from openmash.core import clock
 from openmash.core.errors import Collector, InvalidInput, ServiceError
@@ -475,7 +476,7 @@ def detail(request, reference):
             "title": f"Referral {page.referral.reference}", "page": page, "RequestStatus": RequestStatus, "Outcome": Outcome,
             "sharing": sharing_selectors.sharing_status(referral=page.referral),
             "involvements": people_history.current_involvements(
-                person_ids=[p.pk for p in page.household.children + page.household.adults]
+                user=request.user, person_ids=[p.pk for p in page.household.children + page.household.adults]
             ),
         },
     )
@@ -487,22 +488,36 @@ def triage(request, reference):
     agencies = list(agency_list(active_only=True))
     already = selectors.agencies_asked(referral=referral)
     choices = [(a.code, a.name) for a in agencies]
-    # First rating: every active agency is asked unless unticked. Re-rating: only agencies added now.
-    initial = {"rating": referral.rating or None, "agencies": [] if already else [a.code for a in agencies]}
-    form = TriageForm(request.POST if request.method == "POST" else None, initial=initial, agency_choices=choices)
+    # Active teams, and the referral's own if it has been deactivated since (it may be kept).
+    teams = [t for t in team_list() if t.active or t.pk == referral.team_id]
+    team_choices = [(t.code, t.name if t.active else f"{t.name} (no longer active)") for t in teams]
+    own_team = request.user.team.code if request.user.team_id and request.user.team.active else ""
+    # First rating: every active agency is asked unless unticked, and the manager's own team is
+    # offered. Re-rating: only agencies added now; the team the referral has.
+    initial = {"rating": referral.rating or None, "agencies": [] if already else [a.code for a in agencies],
+               "team": referral.team.code if referral.team_id else own_team}
+    form = TriageForm(request.POST if request.method == "POST" else None, initial=initial, agency_choices=choices,
+                      team_choices=team_choices)
     if request.method == "POST" and form.is_valid():
         codes = form.cleaned_data["agencies"]
+        previous_rating = referral.rating
         try:
-            services.referral_triage(
+            rated = services.referral_triage(
                 user=request.user, referral=referral, rating=form.cleaned_data["rating"],
                 rationale=form.cleaned_data["rationale"], agency_codes=codes,
+                # Not sent at all (a script, not this page): the service's default, as in the API.
+                team_code=form.cleaned_data["team"] if "team" in form.fields and "team" in request.POST else None,
             )
         except InvalidInput as exc:
             apply_service_errors(form, exc)
         except ServiceError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, f"{referral.reference} rated {Rating(form.cleaned_data['rating']).label}. Information requests sent.")
+            team_words = f" Team: {rated.team.name}." if rated.team_id else ""
+            if previous_rating == rated.rating and not codes:
+                messages.success(request, f"{referral.reference} is now the responsibility of {rated.team.name if rated.team_id else 'no team'}.")
+            else:
+                messages.success(request, f"{referral.reference} rated {Rating(form.cleaned_data['rating']).label}. Information requests sent.{team_words}")
             return redirect("referrals:detail", reference=referral.reference)
     # Whether consent or an override covers the agencies that could still be asked (the service decides).
     sharing = sharing_selectors.sharing_status(referral=referral, agency_codes=[a.code for a in agencies if a.code not in already])
@@ -510,7 +525,7 @@ def triage(request, reference):
         request, "referrals/triage.html", form,
         title=f"Rate referral {referral.reference}" if not referral.rating else f"Re-rate referral {referral.reference}",
         referral=referral, already=already, rating_hints=RATING_HINTS, policies=selectors.clock_policies(), sharing=sharing,
-        anchors={"rating": "rating", "agencies": "agencies"},
+        anchors={"rating": "rating", "agencies": "agencies", "team": "team"}, own_team=own_team,
     )
 
 

@@ -67,7 +67,8 @@ DEFINITIONS: dict[str, tuple[str, str]] = {
         "A child referral is a re-referral when the same child (after matching and merges) had an earlier "
         "referral received within the 12 months before: on or after the same date a year earlier (29 "
         "February looks back to 28 February). The rate is re-referrals as a share of child referrals in "
-        "the period (the Children in Need census definition). Earlier referrals before the period count.",
+        "the period (the Children in Need census definition). Earlier referrals before the period count, "
+        "and so do earlier referrals of any rating, source or team: a filter picks the later referral only.",
     ),
     "repeat": (
         "Repeat referrals in the period",

@@ -8,16 +8,21 @@ tables stay the truth: a block is a cache, rebuilt whenever something it holds m
 How a block knows it is stale: every service that changes case data writes an audit event in the
 same transaction (DESIGN.md, rules of the house). Before a report is computed, `refresh()` reads the
 audit events since the last look and deletes the blocks of the months they touched (a referral's
-receipt month; for a merge, every month naming either person). Missing blocks are rebuilt from the
-live tables on read. So a report is always as fresh as the last committed change.
+receipt month; for a merge, every month naming either person) that had not seen them: each block
+records the newest audit id it saw and the lower ids it could not see yet (see `audit_horizon`).
+Missing blocks are rebuilt from the live tables on read. So a report is always as fresh as the last
+committed change.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import operator
+import queue
 import threading
+import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -39,7 +44,9 @@ from openmash.referrals.codes import ConcernCategory, Outcome, Rating, ReferralS
 from openmash.referrals.models import ChildOutcome, RatingChange, Referral, ReferralConcern, ReferralPerson
 from openmash.reports.models import FactBlock, FactWatermark
 
-FORMAT = 3  # bump when COLUMNS change: blocks of another format are rebuilt on read
+logger = logging.getLogger(__name__)
+
+FORMAT = 4  # bump when COLUMNS change: blocks of another format are rebuilt on read
 Y2K = 946_684_800  # 2000-01-01T00:00:00Z as a Unix time
 SOURCES = list(ReferralSource.values)
 RATINGS = ["", *Rating.values]  # 0: not yet rated
@@ -51,17 +58,14 @@ ETHNICITIES = list(Ethnicity.values)
 ANSWERS = ["", *AnswerOutcome.values]  # 0: no answer
 REQUEST_STATES = {RequestStatus.OPEN: 0, RequestStatus.ANSWERED: 1, RequestStatus.NOT_NEEDED: 2}
 ONE_WORKING_DAY = deadlines.WORKDAY_MINUTES
-# On PostgreSQL an audit id is handed out before commit, so an event may become visible after one
-# with a higher id, and a block may be started between a change's audit insert and its commit. Events
-# this recent are looked at again, and blocks started this soon after an event are distrusted. The
-# audit row is written at the end of a service's transaction, just before its commit; 10 s is ample.
-# SQLite writes one transaction at a time: ids are committed in order and nothing needs distrusting.
-COMMIT_MARGINS = {"sqlite": dt.timedelta(0)}
-DEFAULT_COMMIT_MARGIN = dt.timedelta(seconds=10)
+# An audit id is handed out when the event is written, not when its transaction commits (on PostgreSQL
+# several transactions commit in any order), so an event may become visible after one with a higher id.
+# A block therefore records which ids it could not see when it was started (`unseen_audit_ids`), and
+# refresh() looks again at events this recent. The audit row is written at the end of a service's
+# transaction, just before its commit; 10 s is ample.
+COMMIT_MARGIN = dt.timedelta(seconds=10)
 
 
-def commit_margin() -> dt.timedelta:
-    return COMMIT_MARGINS.get(connection.vendor, DEFAULT_COMMIT_MARGIN)
 # Reads are audited too; they change nothing a report counts.
 READ_SUFFIXES = (".view", ".list", ".history", ".search", ".export", ".report", ".match_choice", ".drilldown")
 
@@ -70,6 +74,7 @@ COLUMNS: dict[str, str] = {
     "r_id": "i8", "r_received": "i8", "r_day": "i4", "r_source": "i1", "r_rating": "i1", "r_status": "i1",
     "r_triage_min": "i4", "r_decided": "i8", "r_wd_due": "i8", "r_req_n": "i2", "r_all_answered": "i1",
     "r_all_on_time": "i1", "r_last_due": "i8", "r_strategy_min": "i4", "r_concerns": "i4",
+    "r_team": "i4",  # the hub team's id; 0 for none (docs/adr/0017)
     # children named on referrals (c_ref indexes the referral columns)
     "c_ref": "i4", "c_person": "i8", "c_age": "i2", "c_sex": "i1", "c_eth": "i1", "c_outcome": "i1",
     "c_postcode": "i4", "c_district": "i4", "c_sector": "i4",
@@ -134,9 +139,9 @@ class Block:
     @classmethod
     def unpack(cls, month: int, token: str, payload: bytes) -> Block | None:
         """The block, or None when it was packed in another format (it is then rebuilt)."""
-        payload = bytes(payload)
+        payload = memoryview(payload)  # no copy: the columns are views of the payload
         size = int.from_bytes(payload[:4], "little")
-        header = json.loads(payload[4 : 4 + size])
+        header = json.loads(bytes(payload[4 : 4 + size]))
         if header.get("format") != FORMAT:
             return None
         base = 4 + size
@@ -204,7 +209,7 @@ def _span_minutes(start_us: np.ndarray, end_us: np.ndarray) -> np.ndarray:
 def build_block(month: int) -> Block:
     """Read one receipt month from the live tables.
 
-    1. Referrals received in the month (London dates), their first rating time and concerns.
+    1. Referrals received in the month (London dates), their team, first rating time and concerns.
     2. Their information requests, with the latest answer's outcome; per referral, whether every
        request was answered, and on time.
     3. The children named on them: age on the day of receipt, sex, ethnicity, current postcode and the
@@ -218,7 +223,7 @@ def build_block(month: int) -> Block:
         Referral.objects.filter(**in_month).order_by("id").annotate(
             rcv=_micros("received_at"), dec=_micros("decided_at"), sdr=_micros("strategy_discussion_required_at"),
             src=_code("source", SOURCES), rat=_code("rating", RATINGS), sta=_code("status", STATUSES),
-        ).values_list("id", "rcv", "dec", "sdr", "src", "rat", "sta", "received_at")
+        ).values_list("id", "rcv", "dec", "sdr", "src", "rat", "sta", "received_at", "team_id")
     )
     n = len(rows)
     r = _table([row[:7] for row in rows], 7)
@@ -230,6 +235,7 @@ def build_block(month: int) -> Block:
     col["r_received"] = received_us // 1_000_000
     col["r_source"], col["r_rating"], col["r_status"] = r[:, 4], np.maximum(r[:, 5], 0), r[:, 6]
     col["r_decided"] = np.where(decided_us == NULL, -1, decided_us // 1_000_000)
+    col["r_team"] = np.array([row[8] or 0 for row in rows], dtype="i4")
     days = [clock.to_local(t).date() for t in received_dt]
     col["r_day"] = np.array([d.toordinal() for d in days], dtype="i4")
     col["r_wd_due"] = np.array([_epoch(deadlines.add_working(t, ONE_WORKING_DAY)) for t in received_dt], dtype="i8")
@@ -387,67 +393,65 @@ class _Names:
             self.names.append(name)
         return found
 
+    def ids_of(self, names: list[str]) -> np.ndarray:
+        """The numbers of many names at once (a block's few thousand postcode districts or sectors)."""
+        for name in names:
+            if name not in self.ids:
+                self.id(name)
+        return np.fromiter(map(self.ids.__getitem__, names), dtype="i4", count=len(names))
+
 
 # --- invalidation -------------------------------------------------------------------------------
-
-
-def _months_of_referrals(references: set[str]) -> set[int]:
-    months = set()
-    for received in Referral.objects.filter(reference__in=references).values_list("received_at", flat=True):
-        months.add(month_key(clock.to_local(received).date()))
-    return months
-
-
-def _months_of_people(person_ids: set[int]) -> set[int]:
-    months = set()
-    for received in (
-        Referral.objects.filter(people__person_id__in=person_ids).values_list("received_at", flat=True).distinct()
-    ):
-        months.add(month_key(clock.to_local(received).date()))
-    return months
 
 
 ALL_MONTHS = -1
 
 
-def stale_months(events) -> set[int]:
-    """The receipt months whose blocks the given audit events may have changed (ALL_MONTHS: every one).
+def event_months(rows) -> list[set[int]]:
+    """For each audit row (id, action, referral reference, details, …), the receipt months whose blocks
+    it may have changed (ALL_MONTHS: every one); the database is asked once for all rows together.
 
     Anything with a referral reference that is not a read touches that referral's month; a merge or
     its undo touches every month naming either person (children move between them); an import that
     changed people already known may have changed ages, sexes or postcodes anywhere.
     """
-    references: set[str] = set()
-    people: set[int] = set()
-    for action, reference, details in events:
-        if action.endswith(READ_SUFFIXES):
-            continue
-        if action in ("person.merge", "person.merge.undo"):
-            people.update(int(details[k]) for k in ("kept", "merged") if details.get(k))
-            continue
-        if action == "person.import":
-            if details.get("updated") or details.get("changed"):
-                return {ALL_MONTHS}
-            continue
-        if reference:
-            references.add(reference)
-    months = set()
-    if references:
-        months |= _months_of_referrals(references)
+    merges = ("person.merge", "person.merge.undo")
+
+    def people_of(details) -> list[int]:
+        return [int(details[k]) for k in ("kept", "merged") if details.get(k)]
+
+    references = {r[2] for r in rows if r[2] and not r[1].endswith(READ_SUFFIXES) and r[1] not in merges}
+    people = {pid for r in rows if r[1] in merges for pid in people_of(r[3])}
+    by_reference: dict[str, set[int]] = defaultdict(set)
+    for reference, received in Referral.objects.filter(reference__in=references).values_list("reference", "received_at"):
+        by_reference[reference].add(month_key(clock.to_local(received).date()))
+    by_person: dict[int, set[int]] = defaultdict(set)
     if people:
-        months |= _months_of_people(people)
-    return months
+        for pid, received in (Referral.objects.filter(people__person_id__in=people)
+                              .values_list("people__person_id", "received_at").distinct()):
+            by_person[pid].add(month_key(clock.to_local(received).date()))
+    result = []
+    for _, action, reference, details, *_ in rows:
+        if action.endswith(READ_SUFFIXES):
+            result.append(set())
+        elif action in merges:
+            result.append(set().union(*(by_person[pid] for pid in people_of(details))))
+        elif action == "person.import":
+            result.append({ALL_MONTHS} if details.get("updated") or details.get("changed") else set())
+        else:
+            result.append(set(by_reference[reference]) if reference else set())
+    return result
 
 
 def refresh() -> None:
     """Delete the blocks that audit events since the last look may have made stale (see module doc).
 
-    A block is kept only if it was started more than commit_margin() after the newest such event: it
-    then read the change. Events within the margin are looked at again next time.
+    A block is stale when an event touching its month is one it did not see: an id above the newest it
+    saw, or one of the ids it could not see when it was started (in flight then). Events within the
+    commit margin are looked at again next time, in case one with a lower id commits after them.
     """
     watermark = FactWatermark.objects.filter(pk=1).values_list("audit_id", flat=True).first() or 0
-    margin = commit_margin()
-    recent = clock.now() - margin
+    recent = clock.now() - COMMIT_MARGIN
     fields = ("id", "action", "referral_reference", "details", "occurred_at")
     newest_id = _latest_audit_id()
     if newest_id <= watermark and not AuditEvent.objects.filter(occurred_at__gte=recent).exists():
@@ -458,26 +462,48 @@ def refresh() -> None:
     changes = AuditEvent.objects.filter(not_reads)
     rows = {r[0]: r for r in changes.filter(id__gt=watermark, id__lte=newest_id).values_list(*fields)}
     rows.update((r[0], r) for r in changes.filter(occurred_at__gte=recent).values_list(*fields))
-    rows = list(rows.values())
-    months = stale_months((action, reference, details) for _, action, reference, details, _ in rows)
-    newest_event = max((r[4] for r in rows), default=None)
-    if not months and newest_id == watermark:
-        return
+    rows = sorted(rows.values())
+    touched = list(zip(rows, event_months(rows)))
+    months = set().union(*(m for _, m in touched))
     with transaction.atomic():
-        stale = FactBlock.objects.filter(built_at__lte=(newest_event or clock.now()) + margin)
-        if ALL_MONTHS not in months:
-            stale = stale.filter(month__in=months)
         if months:
-            stale.delete()
-        FactWatermark.objects.update_or_create(pk=1, defaults={"audit_id": max(watermark, newest_id)})
+            # Only the touched months' blocks are asked: on SQLite `unseen_audit_ids` lies after the
+            # payload in each row, so reading it walks the whole payload.
+            blocks = FactBlock.objects.all() if ALL_MONTHS in months else FactBlock.objects.filter(month__in=months)
+            horizons = {month: (through, set(unseen)) for month, through, unseen in
+                        blocks.values_list("month", "through_audit_id", "unseen_audit_ids")}
+            stale = set()
+            for row, its_months in touched:
+                for month in (horizons if ALL_MONTHS in its_months else its_months & horizons.keys()):
+                    through, unseen = horizons[month]
+                    if row[0] > through or row[0] in unseen:  # an event the block did not see
+                        stale.add(month)
+            if stale:
+                FactBlock.objects.filter(month__in=stale).delete()
+        if newest_id > watermark:
+            FactWatermark.objects.update_or_create(pk=1, defaults={"audit_id": newest_id})
 
 
-def store(block: Block, started: dt.datetime, through_audit_id: int) -> None:
+def store(block: Block, started: dt.datetime, horizon: tuple[int, list[int]]) -> None:
+    through, unseen = horizon
     FactBlock.objects.update_or_create(
         month=block.month,
-        defaults={"token": block.token, "built_at": started, "through_audit_id": through_audit_id,
+        defaults={"token": block.token, "built_at": started, "through_audit_id": through, "unseen_audit_ids": unseen,
                   "payload": block.pack()},
     )
+
+
+def audit_horizon(now: dt.datetime) -> tuple[int, list[int]]:
+    """(the newest audit id visible now, the ids below it not visible now). Ids written more than the
+    commit margin ago are taken as settled (committed, or rolled back for good); ids above those that
+    cannot be seen belong to transactions still in flight, or rolled back. Taken before a block is
+    built, so that the block saw at least every event this says was visible."""
+    newest = _latest_audit_id()
+    # Newest first, stopping at the first old enough: a few rows read, however long the trail.
+    settled = (AuditEvent.objects.filter(id__lte=newest, occurred_at__lt=now - COMMIT_MARGIN).order_by("-id")
+               .values_list("id", flat=True).first()) or 0
+    visible = set(AuditEvent.objects.filter(id__gt=settled, id__lte=newest).values_list("id", flat=True))
+    return newest, [i for i in range(settled + 1, newest + 1) if i not in visible]
 
 
 def _latest_audit_id() -> int:
@@ -485,9 +511,10 @@ def _latest_audit_id() -> int:
 
 
 def build_and_store(month: int) -> Block:
-    started, through = clock.now(), _latest_audit_id()
+    started = clock.now()
+    horizon = audit_horizon(started)
     block = build_block(month)
-    store(block, started, through)
+    store(block, started, horizon)
     return block
 
 
@@ -531,15 +558,20 @@ def derive(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Per-request keys the measures count with one bincount each (computed once per block read):
     `q_key` = agency x 24 + (state, on time, answer); `q_hist` = agency x RESPONSE_CAP + response
     minutes for answers within the cap, -1 otherwise."""
-    agency = columns["q_agency"].astype("i8")
-    code = columns["q_state"].astype("i8") * 8 + columns["q_on_time"] * 4 + columns["q_answer"]
+    # In 32-bit integers while agency ids stay below 2**16 (agency x RESPONSE_CAP then fits): sixteen
+    # million of these are worked out on a cold read, and half the width is half the memory traffic.
+    wide = "i8" if len(columns["q_agency"]) and int(columns["q_agency"].max()) >= (1 << 16) else "i4"
+    agency = columns["q_agency"].astype(wide)
+    key = columns["q_state"].astype(wide) * 8
+    key += columns["q_on_time"] * 4
+    key += columns["q_answer"]
+    key += agency * AGENCY_CODES
     resp = columns["q_resp_min"]
     within = (columns["q_state"] == 1) & (resp >= 0) & (resp < RESPONSE_CAP)
-    wide = "i8" if len(agency) and int(agency.max()) >= (1 << 16) else "i4"
-    return {
-        "q_key": (agency * AGENCY_CODES + code).astype("i4" if wide == "i4" else "i8"),
-        "q_hist": np.where(within, agency * RESPONSE_CAP + resp, -1).astype(wide),
-    }
+    hist = agency * RESPONSE_CAP
+    hist += resp
+    hist[~within] = -1
+    return {"q_key": key, "q_hist": hist}
 
 
 DERIVED = ("q_key", "q_hist")
@@ -555,8 +587,7 @@ class PlaceRegistry:
 
     def translate(self, block: "Block") -> tuple[np.ndarray, np.ndarray]:
         with self.lock:
-            return (np.array([self.districts.id(d) for d in block.districts], dtype="i4"),
-                    np.array([self.sectors.id(x) for x in block.sectors], dtype="i4"))
+            return self.districts.ids_of(block.districts), self.sectors.ids_of(block.sectors)
 
 
 PLACES = PlaceRegistry()
@@ -589,19 +620,18 @@ class Columns:
 
 def load(first_day: dt.date, last_day: dt.date) -> Columns:
     """The columns of every month from `first_day` to `last_day`, fresh (see module doc)."""
+    _wait_for_warm_up()
     refresh()
     months = list(range(month_key(first_day), month_key(last_day) + 1))
     tokens = dict(FactBlock.objects.filter(month__in=months).values_list("month", "token"))
     blocks: list[Block] = []
     need = [m for m in months if m in tokens and (m not in _cache or _cache[m].token != tokens[m])]
-    if need:
-        for month, token, payload in FactBlock.objects.filter(month__in=need).values_list("month", "token", "payload"):
-            block = Block.unpack(month, token, payload)
-            if block is None:
-                tokens.pop(month)
-                continue
-            with _cache_lock:
-                _cache[month] = block
+    for month, block in _read_blocks(need):
+        if block is None:
+            tokens.pop(month)
+            continue
+        with _cache_lock:
+            _cache[month] = block
     for month in months:
         if month not in tokens:
             block = build_and_store(month)
@@ -617,6 +647,85 @@ def load(first_day: dt.date, last_day: dt.date) -> Columns:
 
 
 RECENT_MONTHS = 2
+
+
+PREFETCH_GROUP = 24  # blocks fetched per query when reading many (two years of months)
+
+
+def _prepare(block: Block | None) -> Block | None:
+    """What join() needs of a block beyond its columns, worked out as soon as it is read."""
+    if block is not None:
+        block.derived = derive(block.columns)
+        block.place_ids = PLACES.translate(block)
+    return block
+
+
+def _read_blocks(months: list[int]):
+    """(month, block or None if packed in another format) for the stored blocks of `months`.
+
+    On PostgreSQL, when there are many, a second thread fetches them a group at a time on this
+    request's connection while this one unpacks and prepares the group before: the server sends
+    blocks while the client computes (a cold report over decades reads ~400 MB). The thread holds
+    the connection only until the last group is in; nothing else uses it meanwhile.
+    """
+    if not months:
+        return
+    if connection.vendor != "postgresql" or len(months) <= PREFETCH_GROUP:
+        for month, token, payload in _payloads(months):
+            yield month, _prepare(Block.unpack(month, token, payload))
+        return
+    connection.ensure_connection()
+    raw = connection.connection
+    groups = [months[i : i + PREFETCH_GROUP] for i in range(0, len(months), PREFETCH_GROUP)]
+    fetched: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def fetch():
+        try:
+            for group in groups:
+                if stop.is_set():
+                    break
+                fetched.put(_payloads(group, raw=raw))
+        except BaseException as exc:  # noqa: BLE001 - handed to the reading thread, which raises it
+            fetched.put(exc)
+        fetched.put(None)
+
+    fetcher = threading.Thread(target=fetch, name="report-blocks", daemon=True)
+    fetcher.start()
+    try:
+        while (rows := fetched.get()) is not None:
+            if isinstance(rows, BaseException):
+                raise rows
+            for month, token, payload in rows:
+                yield month, _prepare(Block.unpack(month, token, payload))
+    finally:
+        stop.set()
+        while fetcher.is_alive():  # let a blocked put() through, so the thread ends before we go on
+            try:
+                fetched.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        fetcher.join()
+
+
+def _payloads(months: list[int], raw=None):
+    """(month, token, payload) of the stored blocks of `months`.
+
+    On PostgreSQL the rows are fetched in binary: as text a bytea travels hex-encoded (twice its size)
+    and is decoded on arrival, which for a report over decades (400 MB of blocks) costs over a second.
+    """
+    if connection.vendor != "postgresql":
+        return FactBlock.objects.filter(month__in=months).values_list("month", "token", "payload")
+    import psycopg
+
+    if raw is None:
+        connection.ensure_connection()
+        raw = connection.connection
+    table = connection.ops.quote_name(FactBlock._meta.db_table)
+    # Django's own cursors bind on the client, which psycopg cannot combine with binary results.
+    with psycopg.Cursor(raw) as cursor:
+        cursor.execute(f"SELECT month, token, payload FROM {table} WHERE month = ANY(%s)", [months], binary=True)
+        return cursor.fetchall()
 
 
 def _cached(key, make):
@@ -697,6 +806,62 @@ def canonical_people() -> tuple[np.ndarray, np.ndarray]:
         resolved[pid] = target
     keys = np.array(sorted(resolved), dtype="i8")
     return keys, np.array([resolved[k] for k in keys.tolist()], dtype="i8")
+
+
+def warm() -> int:
+    """Read every stored block into this process's memory (not building any: that is a report's job,
+    after refresh()). Returns how many were read. Blocks a report reads meanwhile are simply read twice."""
+    tokens = dict(FactBlock.objects.values_list("month", "token"))
+    need = sorted(m for m, token in tokens.items() if m not in _cache or _cache[m].token != token)
+    count = 0
+    for month, block in _read_blocks(need):
+        if block is not None:
+            with _cache_lock:
+                if month not in _cache or _cache[month].token != block.token:
+                    _cache[month] = block
+            count += 1
+    return count
+
+
+_warm_up: threading.Thread | None = None  # the start-up warm-up, while it runs
+WARM_UP_WAIT = 30  # seconds a report waits at most for a running warm-up before reading by itself
+
+
+def _wait_for_warm_up() -> None:
+    """A report that arrives while the start-up warm-up is reading the blocks waits for it, rather than
+    reading the same blocks beside it (two readers of 400 MB on two cores take longer than one)."""
+    thread = _warm_up
+    if thread is not None and thread is not threading.current_thread():
+        thread.join(timeout=WARM_UP_WAIT)
+
+
+def warm_in_background() -> threading.Thread:
+    """warm() on a thread of its own, with its own database connection, closed at the end."""
+    global _warm_up
+    from django.db import connections
+
+    def run():
+        try:
+            started = time.perf_counter()
+            count = warm()
+            logger.info("%d report blocks read into memory in %.1f s", count, time.perf_counter() - started)
+        except Exception:  # noqa: BLE001 - a failed warm-up only means the first report reads them itself
+            logger.exception("reading the report blocks into memory failed")
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run, name="report-blocks-warm-up", daemon=True)
+    _warm_up = thread
+    thread.start()
+    return thread
+
+
+def warm_on_start() -> threading.Thread | None:
+    """What a web server calls once its application is loaded: warm_in_background() unless the
+    REPORTS_WARM_ON_START setting is off."""
+    from django.conf import settings
+
+    return warm_in_background() if settings.REPORTS_WARM_ON_START else None
 
 
 def clear_cache() -> None:

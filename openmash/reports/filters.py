@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from openmash.accounts.models import Team
 from openmash.agencies.models import Agency
 from openmash.core import clock
 from openmash.core.errors import InvalidInput
@@ -48,8 +49,9 @@ def _date(value, field: str, label: str, errors: dict) -> dt.date | None:
     return day
 
 
-def build_filter(*, start, end, ratings=(), sources=(), agency: str = "") -> ReportFilter:
-    """Check every field and raise InvalidInput naming each bad one (field names as the API's)."""
+def build_filter(*, start, end, ratings=(), sources=(), agency: str = "", team: str = "") -> ReportFilter:
+    """Check every field and raise InvalidInput naming each bad one (field names as the API's).
+    `team`: a hub team's code, active or not (reports count past teams too); empty for every team."""
     errors: dict[str, list[str]] = {}
     first = _date(start, "from", "start", errors)
     last = _date(end, "to", "end", errors)
@@ -71,7 +73,10 @@ def build_filter(*, start, end, ratings=(), sources=(), agency: str = "") -> Rep
     agency = (agency or "").strip()
     if agency and not Agency.objects.filter(code=agency).exists():
         errors["agency"] = [f"Unknown agency {agency!r}"]
+    team = (team or "").strip()
+    if team and not Team.objects.filter(code=team).exists():
+        errors["team"] = [f"Unknown team {team!r}: use a hub team's code"]
     if errors:
         raise InvalidInput(next(iter(errors.values()))[0], errors=errors)
     return ReportFilter(start=first, end=last, ratings=tuple(dict.fromkeys(ratings)),
-                        sources=tuple(dict.fromkeys(sources)), agency=agency)
+                        sources=tuple(dict.fromkeys(sources)), agency=agency, team=team or None)

@@ -1,4 +1,4 @@
-"""The filter of /reports/ and /insight/ (GET): period, ratings, referral source, agency, grain.
+"""The filter of /reports/ and /insight/ (GET): period, ratings, referral source, agency, team, grain.
 
 The form reads what was typed (real dates, codes from the lists); what a period may be (not back to
 front, not longer than the engine allows) is `filters.build_filter`'s rule, shared with the API, and
@@ -79,16 +79,20 @@ class ReportFilterForm(forms.Form):
         required=False, error_messages={"invalid_choice": "Select a referral source from the list"},
     )
     agency = forms.ChoiceField(required=False, error_messages={"invalid_choice": "Select an agency from the list"})
+    team = forms.ChoiceField(required=False, error_messages={"invalid_choice": "Select a team from the list"})
     grain = forms.ChoiceField(choices=GRAIN_CHOICES, required=False,
                               error_messages={"invalid_choice": "Select day, week, month or automatic"})
 
-    def __init__(self, *args, agencies: list[tuple[str, str]], with_grain: bool = True, **kwargs):
+    def __init__(self, *args, agencies: list[tuple[str, str]], teams: list[tuple[str, str]] = (), with_grain: bool = True,
+                 **kwargs):
         super().__init__(*args, **kwargs)
         # "from" and "to" are Python keywords, so these two are added by name.
         self.fields["from"] = FilterDateField(label_text="Start date", required=False)
         self.fields["to"] = FilterDateField(label_text="End date", required=False)
-        self.order_fields(["from", "to", "rating", "source", "agency", "grain"])
+        self.order_fields(["from", "to", "rating", "source", "agency", "team", "grain"])
         self.fields["agency"].choices = [("", "Any agency")] + agencies
+        # Every team, inactive ones too: a report may be about the past.
+        self.fields["team"].choices = [("", "All teams")] + list(teams)
         if not with_grain:
             del self.fields["grain"]
         self.report_filter: ReportFilter | None = None
@@ -107,10 +111,10 @@ class ReportFilterForm(forms.Form):
             self.report_filter = filters.build_filter(
                 # As ISO text, so that every check the API's dates get applies here too.
                 start=start.isoformat(), end=end.isoformat(), ratings=data.get("rating") or (), sources=[data.get("source") or ""],
-                agency=data.get("agency") or "",
+                agency=data.get("agency") or "", team=data.get("team") or "",
             )
         except InvalidInput as exc:
-            names = {"from": "from", "to": "to", "rating": "rating", "source": "source", "agency": "agency"}
+            names = {"from": "from", "to": "to", "rating": "rating", "source": "source", "agency": "agency", "team": "team"}
             for name, messages in exc.errors.items():
                 for message in messages:
                     self.add_error(names.get(name) if names.get(name) in self.fields else None, message)
@@ -143,6 +147,8 @@ def filter_params(flt: ReportFilter, grain: str | None = None) -> list[tuple[str
     params += [("source", s) for s in flt.sources]
     if flt.agency:
         params.append(("agency", flt.agency))
+    if flt.team:
+        params.append(("team", flt.team))
     if grain:
         params.append(("grain", grain))
     return params

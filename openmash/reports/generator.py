@@ -64,6 +64,10 @@ Timings (lognormal unless said): recording 25 min after receipt (median); triage
 Outcomes per child, by final rating (overall ≈ strategy discussion 8 %, assessment 23 %, early help
     26 %, universal 10 %, NFA 31 %, already open 1.5 %, other LA 0.5 %; DfE CIN NFA share ≈ 30 %, NFER
     Devon: 24 % to early help, facts §1.2); siblings share the first child's outcome 80 % of the time.
+Hub teams (docs/adr/0017): the three demo teams (`core.demo.TEAMS`, made if missing). Referrals first
+    rated in the first fifth of the span have no team (the hub had none then); later ones are given
+    one when rated — A 40 %, B 35 %, C 25 % — from a random stream of their own, so adding teams left
+    every other draw as it was. Referrals still awaiting triage have none. [design]
 Still open at `end`: whatever had not happened by then (recent referrals awaiting triage, gathering
     with open requests, answered but undecided); everything older is decided.
 """
@@ -81,11 +85,11 @@ from django.core.management.color import no_style
 from django.db import connection, models, transaction
 from django.db.models import Max
 
-from openmash.accounts.models import User
+from openmash.accounts.models import Team, User
 from openmash.accounts.roles import Role
 from openmash.agencies.models import Agency
 from openmash.core import clock
-from openmash.core.demo import demo_agencies
+from openmash.core.demo import demo_agencies, demo_teams
 from openmash.core.formatting import age_on
 from openmash.information_requests.models import InformationAnswer, InformationRequest
 from openmash.people.generator import HERITAGES, REFERENCE_DATE, GeneratedRecord, _World
@@ -124,6 +128,8 @@ RATING_P_PLAIN = (0.0177, 0.123, 0.40, 0.4593)
 RATING_P_SERIOUS = (0.12, 0.35, 0.40, 0.13)  # CSE, CCE, trafficking, FGM or sexual abuse
 SERIOUS = {CC.CSE, CC.CCE, CC.TRAFFICKING, CC.FGM, CC.SEXUAL_ABUSE}
 RERATE_RATE = 0.06
+TEAM_P = (0.40, 0.35, 0.25)  # the demo teams, in code order
+TEAMS_FROM = 0.2  # referrals rated in this first share of the span have no team
 
 CONCERNS_PLAIN = {  # independent per referral
     CC.NEGLECT: 0.30, CC.DOMESTIC_ABUSE: 0.28, CC.EMOTIONAL_ABUSE: 0.18, CC.PHYSICAL_ABUSE: 0.15,
@@ -258,6 +264,15 @@ def ensure_agencies() -> list[Agency]:
             if fields["code"] not in codes and fields["name"] not in names:
                 Agency.objects.create(**fields)
     return list(Agency.objects.filter(active=True).order_by("sort_order", "id"))
+
+
+def ensure_teams() -> list[Team]:
+    """The demo teams (by code; made active if missing), in code order."""
+    wanted = demo_teams()
+    for fields in wanted:
+        Team.objects.get_or_create(code=fields["code"], defaults=fields)
+    by_code = {t.code: t for t in Team.objects.filter(code__in=[f["code"] for f in wanted])}
+    return [by_code[f["code"]] for f in wanted]
 
 
 def ensure_users(agencies: Sequence[Agency]) -> dict[str, User]:
@@ -614,6 +629,7 @@ def generate_history(*, referrals: int, seed: int, end: dt.date | None = None, p
     with transaction.atomic():
         agencies = ensure_agencies()
         users = ensure_users(agencies)
+        teams = ensure_teams()
     policy = {r: clock_policy_for(rating=r) for r in RATINGS}
     decision_minutes, decision_basis = decision_clock()
     nrng = np.random.default_rng([seed, 1])
@@ -689,6 +705,8 @@ def generate_history(*, referrals: int, seed: int, end: dt.date | None = None, p
     systems = [p[4] for p in profiles]
     A = len(agencies)
     manager, practitioner = users["manager"].pk, users["practitioner"].pk
+    team_ids = np.array([t.pk for t in teams], dtype=np.int64)
+    teams_from = int(times[0] + (limit - times[0]) * TEAMS_FROM) if referrals else limit
     british = HERITAGES["british"]
     prefix = settings.OPENMASH_REFERENCE_PREFIX
     norm = functools.lru_cache(maxsize=200_000)(normalise_name)  # names repeat a great deal
@@ -717,7 +735,8 @@ def generate_history(*, referrals: int, seed: int, end: dt.date | None = None, p
             e = min(s + BATCH, referrals)
             with transaction.atomic():
                 _write_batch(
-                    sink=sink, rng=np.random.default_rng([seed, 2, b]), s=s, e=e, plan=plan, first_pid=first_pid,
+                    sink=sink, rng=np.random.default_rng([seed, 2, b]), team_rng=np.random.default_rng([seed, 3, b]),
+                    team_ids=team_ids, teams_from=teams_from, s=s, e=e, plan=plan, first_pid=first_pid,
                     times=times, src=src, created=created, rated1=rated1, rating1=rating1, rerate=rerate,
                     rating2=rating2, rerated=rerated, decide_draw=decide_draw, waits=waits, decision_due=decision_due,
                     concerns=concerns, due=due, clock_minutes=clock_minutes, limit=limit, ids=ids,
@@ -764,7 +783,8 @@ def generate_history(*, referrals: int, seed: int, end: dt.date | None = None, p
     return result
 
 
-def _write_batch(*, sink: _Sink, rng: np.random.Generator, s: int, e: int, plan: _Plan, first_pid: int, times, src,
+def _write_batch(*, sink: _Sink, rng: np.random.Generator, team_rng: np.random.Generator, team_ids: np.ndarray,
+                 teams_from: int, s: int, e: int, plan: _Plan, first_pid: int, times, src,
                  created, rated1, rating1, rerate, rating2, rerated, decide_draw, waits, decision_due, concerns, due,
                  clock_minutes, limit, ids, first_referral, counters, used, prefix, agency_ids, rep_ids, not_known_p,
                  declined_p, factor, sigma, systems, A, manager, practitioner, british, norm, result):
@@ -891,6 +911,11 @@ def _write_batch(*, sink: _Sink, rng: np.random.Generator, s: int, e: int, plan:
     urgent_later = rr & (rating2[sl] == 0)
     strategy = np.where(urgent_first, r1t, np.where(urgent_later, rerated[sl], np.where(decided & strategic, decided_at, -1)))
 
+    # the team given at the first rating (none before the hub had teams, none while awaiting triage)
+    team_draw = team_ids[team_rng.choice(len(team_ids), size=n, p=TEAM_P)]
+    teamed = rated & (r1t >= teams_from)
+    team_of = [int(x) if ok else None for x, ok in zip(team_draw.tolist(), teamed.tolist())]
+
     ts = sink.times
     sink.write(Referral, {
         "id": rid.tolist(), "created_at": ts(cr), "created_by_id": itertools.repeat(practitioner),
@@ -902,6 +927,7 @@ def _write_batch(*, sink: _Sink, rng: np.random.Generator, s: int, e: int, plan:
         "rating": [RATINGS[x] if ok else "" for x, ok in zip(rating_final.tolist(), rated.tolist())],
         "rated_at": ts(np.where(rated, rated_at_final, -1)), "strategy_discussion_required_at": ts(strategy),
         "decision_due_at": ts(decision_due[sl]), "decided_at": ts(np.where(decided, decided_at, -1)),
+        "team_id": team_of,
     }, n)
 
     # people on referrals, relationships, concerns

@@ -42,6 +42,7 @@ class ReportFilter:
     ratings: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     agency: str = ""  # an agency code: referrals on which that agency was asked; its row alone
+    team: str | None = None  # a hub team's code: referrals that team is responsible for (None: every referral)
 
 
 @dataclass(frozen=True)
@@ -352,13 +353,19 @@ def _child_order(cols: Columns, merged) -> ChildOrder:
 # --- selection ----------------------------------------------------------------------------------
 
 
-def select(cols: Columns, flt: ReportFilter, agency_pk: int | None = None) -> Selection:
+def select(cols: Columns, flt: ReportFilter, agency_pk: int | None = None, team_pk: int | None = None) -> Selection:
+    """The rows a filter picks. `agency_pk` and `team_pk` are the ids of the filter's agency and team
+    codes (None when the code names none: then nothing is picked)."""
     day = cols["r_day"]
     mask = (day >= flt.start.toordinal()) & (day <= flt.end.toordinal())
     if flt.ratings:
         mask &= np.isin(cols["r_rating"], [RATINGS.index(r) for r in flt.ratings])
     if flt.sources:
         mask &= np.isin(cols["r_source"], [SOURCES.index(s) for s in flt.sources])
+    if flt.team is not None:
+        # The team responsible now (like the rating, the current one). Children and requests follow
+        # their referral's row; re-referrals still look back over every team (re_referral_flags).
+        mask &= cols["r_team"] == (team_pk if team_pk is not None else -2)
     if flt.agency:
         asked = np.zeros(len(day), dtype=bool)
         if agency_pk is not None:
@@ -380,11 +387,11 @@ def select(cols: Columns, flt: ReportFilter, agency_pk: int | None = None) -> Se
 
 def performance(
     cols: Columns, flt: ReportFilter, *, at: dt.datetime, agencies: list[tuple[int, str, str]], merged,
-    agency_pk: int | None = None, grain: str | None = None,
+    agency_pk: int | None = None, grain: str | None = None, team_pk: int | None = None,
 ) -> PerformanceReport:
     """`agencies`: (pk, code, name) of every agency to list, in order (those asked in the period that
     are not in it are added at the end)."""
-    sel = select(cols, flt, agency_pk)
+    sel = select(cols, flt, agency_pk, team_pk)
     now = int(at.timestamp())
     r = sel.referrals
     grain = grain or choose_grain(flt)
@@ -540,8 +547,9 @@ def age_band_counts(ages: np.ndarray) -> list[tuple[str, int]]:
     return rows
 
 
-def insight(cols: Columns, flt: ReportFilter, *, at: dt.datetime, merged, agency_pk: int | None = None) -> InsightReport:
-    sel = select(cols, flt, agency_pk)
+def insight(cols: Columns, flt: ReportFilter, *, at: dt.datetime, merged, agency_pk: int | None = None,
+            team_pk: int | None = None) -> InsightReport:
+    sel = select(cols, flt, agency_pk, team_pk)
     c = sel.children
     order = re_referral_flags(cols, merged)
     flags, person = order.flags, order.person
@@ -571,9 +579,10 @@ def insight(cols: Columns, flt: ReportFilter, *, at: dt.datetime, merged, agency
                          overlap_columns=list(CONCERNS), overlap=overlap)
 
 
-def child_rows(cols: Columns, flt: ReportFilter, *, cohort: str = "", agency_pk: int | None = None) -> np.ndarray:
+def child_rows(cols: Columns, flt: ReportFilter, *, cohort: str = "", agency_pk: int | None = None,
+               team_pk: int | None = None) -> np.ndarray:
     """Indices of the child rows a filter (and optionally a cohort) picks: for hotspots and drill-down."""
-    m = select(cols, flt, agency_pk).children
+    m = select(cols, flt, agency_pk, team_pk).children
     if cohort:
         m &= cohort_mask(cols, cohort)
     return np.nonzero(m)[0]

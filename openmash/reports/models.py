@@ -16,8 +16,10 @@ class FactBlock(models.Model):
     month = models.PositiveIntegerField(primary_key=True)
     token = models.CharField(max_length=32)
     built_at = models.DateTimeField(default=clock.now)
-    # Every audit event up to this id had been committed and is reflected in the block.
+    # The block reflects every audit event up to this id except those in `unseen_audit_ids`: ids that were
+    # not visible when the block was started (their transactions still in flight, or rolled back).
     through_audit_id = models.BigIntegerField(default=0)
+    unseen_audit_ids = models.JSONField(default=list)
     payload = models.BinaryField()
 
 

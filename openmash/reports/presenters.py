@@ -67,7 +67,7 @@ def performance_json(report: PerformanceReport, *, suppress: bool) -> dict:
     body = {
         "from": flt.start.isoformat(),
         "to": flt.end.isoformat(),
-        "filters": {"rating": list(flt.ratings), "source": list(flt.sources), "agency": flt.agency},
+        "filters": {"rating": list(flt.ratings), "source": list(flt.sources), "agency": flt.agency, "team": flt.team},
         "generated_at": report.at.isoformat(),
         "referrals": out.count("referrals", report.referrals),
         "children": out.count("children", report.children),

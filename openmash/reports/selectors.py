@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from openmash.access.policy import can_drill_down, can_see_reports, require
+from openmash.accounts.models import Team
 from openmash.agencies.models import Agency
 from openmash.audit.services import audit_record
 from openmash.core import clock
@@ -35,6 +36,12 @@ def _agency_pk(flt: ReportFilter) -> int | None:
     return Agency.objects.filter(code=flt.agency).values_list("pk", flat=True).first()
 
 
+def _team_pk(flt: ReportFilter) -> int | None:
+    if flt.team is None:
+        return None
+    return Team.objects.filter(code=flt.team).values_list("pk", flat=True).first()
+
+
 def _columns(flt: ReportFilter) -> facts.Columns:
     # Re-referrals look back 12 months before the period's first day.
     return facts.load(months_before(flt.start, 12) - dt.timedelta(days=1), flt.end)
@@ -42,7 +49,7 @@ def _columns(flt: ReportFilter) -> facts.Columns:
 
 def _filter_details(flt: ReportFilter) -> dict:
     return {"from": flt.start.isoformat(), "to": flt.end.isoformat(), "ratings": list(flt.ratings),
-            "sources": list(flt.sources), "agency": flt.agency}
+            "sources": list(flt.sources), "agency": flt.agency, "team": flt.team}
 
 
 def performance_report(*, user, flt: ReportFilter, grain: str | None = None, audit: str = "report.view") -> measures.PerformanceReport:
@@ -50,7 +57,7 @@ def performance_report(*, user, flt: ReportFilter, grain: str | None = None, aud
     at = clock.now()
     report = measures.performance(
         _columns(flt), flt, at=at, agencies=_agencies(), merged=facts.canonical_people(),
-        agency_pk=_agency_pk(flt), grain=grain,
+        agency_pk=_agency_pk(flt), grain=grain, team_pk=_team_pk(flt),
     )
     audit_record(user=user, action=audit, object_type="report", object_id="performance", details=_filter_details(flt))
     return report
@@ -59,7 +66,8 @@ def performance_report(*, user, flt: ReportFilter, grain: str | None = None, aud
 def insight_report(*, user, flt: ReportFilter, audit: str = "insight.view") -> measures.InsightReport:
     require(can_see_reports(user), "Only MASH managers and analysts can see the phase-two insight")
     at = clock.now()
-    report = measures.insight(_columns(flt), flt, at=at, merged=facts.canonical_people(), agency_pk=_agency_pk(flt))
+    report = measures.insight(_columns(flt), flt, at=at, merged=facts.canonical_people(), agency_pk=_agency_pk(flt),
+                              team_pk=_team_pk(flt))
     audit_record(user=user, action=audit, object_type="report", object_id="insight", details=_filter_details(flt))
     return report
 
@@ -78,7 +86,7 @@ def hotspots(*, user, flt: ReportFilter, level: str = "district", cohort: str = 
     if cohort and cohort not in measures.COHORTS:
         raise NotFound("No such cohort")
     cols = _columns(flt)
-    rows = measures.child_rows(cols, flt, cohort=cohort, agency_pk=_agency_pk(flt))
+    rows = measures.child_rows(cols, flt, cohort=cohort, agency_pk=_agency_pk(flt), team_pk=_team_pk(flt))
     places = facts.PLACES
     counts: Counter = Counter()
     names: dict[str, str] = {}
@@ -127,7 +135,7 @@ def drilldown(*, user, flt: ReportFilter, measure: str, key: str = "") -> tuple[
         raise NotFound("No such measure")
     cols = _columns(flt)
     agency_pk = _agency_pk(flt)
-    sel = measures.select(cols, flt, agency_pk)
+    sel = measures.select(cols, flt, agency_pk, _team_pk(flt))
     r = sel.referrals.copy()
     c_ref = cols["c_ref"]
     if measure == "source":

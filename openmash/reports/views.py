@@ -18,6 +18,7 @@ from django.http import Http404
 from django.urls import reverse
 
 from openmash.access.policy import can_drill_down, can_manage_areas, can_see_reports, reports_suppressed_for, require
+from openmash.accounts.selectors import team_list
 from openmash.agencies.selectors import agency_list
 from openmash.core import clock
 from openmash.core.views import render_form
@@ -44,9 +45,14 @@ def _require_reports(request):
     require(can_see_reports(request.user), "Only MASH managers and analysts can see reports")
 
 
+def _teams() -> list[tuple[str, str]]:
+    """Every hub team, inactive ones too (a report may be about the past), by name."""
+    return [(t.code, t.name if t.active else f"{t.name} (inactive)") for t in team_list()]
+
+
 def _form(request, *, with_grain: bool = True) -> ReportFilterForm:
     agencies = [(a.code, a.name) for a in agency_list()]
-    return ReportFilterForm(request.GET, agencies=agencies, with_grain=with_grain)
+    return ReportFilterForm(request.GET, agencies=agencies, teams=_teams(), with_grain=with_grain)
 
 
 def _query(params) -> str:
@@ -79,6 +85,7 @@ def _filter_summary(flt, *, suppressed: bool) -> list[tuple[str, str]]:
         ("Ratings", ", ".join(Rating(r).label for r in flt.ratings) if flt.ratings else "All"),
         ("Referral source", ", ".join(f"{s} – {ReferralSource(s).label}" for s in flt.sources) if flt.sources else "All"),
         ("Agency", names.get(flt.agency, flt.agency) if flt.agency else "All"),
+        ("Team", dict(_teams()).get(flt.team, flt.team) if flt.team else "All"),
     ]
     threshold = sup.suppression_threshold()
     if suppressed and threshold > 1:
@@ -334,7 +341,8 @@ def _hotspots(request, audit: str = "hotspots.view"):
     _require_reports(request)
     levels = LEVELS + _area_sets(request)
     cohorts = [(c, COHORT_LABELS[c]) for c in COHORTS]
-    form = HotspotForm(request.GET, agencies=[(a.code, a.name) for a in agency_list()], levels=levels, cohorts=cohorts)
+    form = HotspotForm(request.GET, agencies=[(a.code, a.name) for a in agency_list()], teams=_teams(), levels=levels,
+                       cohorts=cohorts)
     context = {"levels": levels, "cohorts": cohorts}
     if not form.is_valid():
         return form, None, None, context

@@ -29,6 +29,7 @@ REFERRER = "Joanne Rivers"
 POLICE_SUMMARY = "Kerry Smith reported a domestic incident at 14 Alder Road in January; no arrests."
 EDUCATION_NOTE = "Checked the pupil database: no record of either child."
 DECLINE_REASON = "We hold nothing we can share without a court order for these records."
+POLICE_OFFICER = "DC Priya Nair"
 
 
 @dataclass
@@ -369,6 +370,8 @@ def triaged(override_proposed, start_journey) -> Case:
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Rate referral {recorded.reference}")
     agencies = page.get_by_role("group", name="Which agencies should share what they hold?").get_by_role("checkbox")
     expect(agencies).to_have_count(AGENCY_COUNT)
+    # The manager's own team is offered first.
+    expect(page.get_by_label("Which team is responsible?")).to_have_value("team-a")
     j.check("rate")
     _submit(page, "Save rating and send requests")
     _expect_error_summary(page, "Select a rating: Urgent, Red, Amber or Green", "Give the reason for this rating")
@@ -394,9 +397,11 @@ def triaged(override_proposed, start_journey) -> Case:
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Re-rate referral {recorded.reference}")
     j.check("re-rate")
     page.get_by_label("Amber", exact=True).check()
-    page.get_by_label("Why this rating?").fill("Mum is safe at her sister's tonight and the partner has left; risk reduced.")
+    page.get_by_label("Why this change?").fill("Mum is safe at her sister's tonight and the partner has left; risk reduced.")
+    page.get_by_label("Which team is responsible?").select_option(label="MASH Team B")
     _submit(page, "Save new rating")
     expect(page.locator(".govuk-notification-banner")).to_contain_text("rated Amber")
+    expect(page.locator(".govuk-summary-list__row").filter(has_text="Responsible team")).to_contain_text("MASH Team B")
     history = page.get_by_role("table", name="Rating history")
     expect(history.locator("tbody tr")).to_have_count(2)
     expect(history).to_contain_text("Red")
@@ -453,10 +458,31 @@ def answered(triaged, start_journey) -> Case:
     page.get_by_label("Detail (optional)").fill("Occurrence 01/4471/26: verbal argument, partner left before officers arrived.")
     page.get_by_label("Systems checked").fill("Niche, PNC")
     page.get_by_label("MASH manager only").check()
+    # Who in the police is involved with Jayden: one row of the three, the others left blank.
+    row = page.get_by_role("group", name="Involvement 1 (optional)")
+    child = row.get_by_label("Child", exact=True)
+    child.select_option(label=next(t.strip() for t in child.locator("option").all_text_contents() if t.strip().startswith("Jayden Smith")))
+    row.get_by_label("Role", exact=True).select_option(label="Police officer")
+    row.get_by_label("Practitioner's name").fill(POLICE_OFFICER)
+    row.get_by_label("Service or team (optional)").fill("Child Abuse Investigation Team")
+    row.get_by_label("Contact details (optional)").fill("020 7946 0321")
+    since = row.get_by_role("group", name="Start date")
+    since.get_by_label("Day").fill("3")
+    since.get_by_label("Month").fill("2")
+    since.get_by_label("Year").fill("2099")  # in the future: refused next to the field
+    row.get_by_label("Lead professional for this child").check()
+    j.check("police-request-involvement")
+    _submit(page, "Send answer to the hub")
+    _expect_error_summary(page, "Involvement 1: The start date must be today or in the past")
+    expect(page.locator("#involvements-0-start_date-error")).to_be_visible()
+    j.check("police-request-involvement-error")
+    page.get_by_role("group", name="Involvement 1 (optional)").get_by_role("group", name="Start date").get_by_label("Year").fill("2026")
     _submit(page, "Send answer to the hub")
     expect(page.locator(".govuk-notification-banner")).to_contain_text(f"Your answer on {reference} has been sent to the hub")
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("It names 1 involvement.")
     expect(main).to_contain_text("Your agency's answer")
     expect(main).to_contain_text(POLICE_SUMMARY)
+    expect(main.locator(".app-answer-involvements")).to_contain_text(f"Jayden Smith: Police officer (lead professional), {POLICE_OFFICER}")
     j.check("police-answered")
     j.sign_out()
 
@@ -509,7 +535,15 @@ def decided(answered, start_journey) -> Case:
     expect(main).to_contain_text(POLICE_SUMMARY)
     expect(main.locator(".app-restricted")).to_contain_text("MASH manager only")
     expect(main).to_contain_text(DECLINE_REASON)
+    # The police officer named in the restricted answer shows in the household, for the manager.
+    expect(main.locator(".app-involved")).to_contain_text(f"Police officer: {POLICE_OFFICER}, Police")
+    expect(main.locator(".app-involved")).to_contain_text(f"From Police's answer on referral {reference}")
     j.check("referral-manager")
+    page.get_by_role("link", name="Jayden Smith").first.click()
+    involved = page.locator(".app-involvements")
+    expect(involved).to_contain_text(POLICE_OFFICER)
+    expect(involved).to_contain_text(f"From Police's answer on referral {reference}")
+    j.check("person-manager")
     j.sign_out()
 
     j.sign_in("practitioner")
@@ -518,7 +552,13 @@ def decided(answered, start_journey) -> Case:
     expect(main).not_to_contain_text(POLICE_SUMMARY)
     expect(main).to_contain_text("This agency's answer is restricted to MASH managers.")
     expect(main).to_contain_text(EDUCATION_NOTE)
+    expect(main).not_to_contain_text(POLICE_OFFICER)
     j.check("referral-practitioner")
+    page.get_by_role("link", name="Jayden Smith").first.click()
+    expect(page.locator("main")).not_to_contain_text(POLICE_OFFICER)
+    expect(page.locator("main")).to_contain_text("1 more involvement was named in an agency's answer restricted to MASH managers")
+    j.check("person-practitioner")
+    page.go_back()
     j.sign_out()
 
     j.sign_in("manager")
@@ -683,6 +723,23 @@ def test_administrator_manages_agencies_clock_policy_and_users(start_journey):
     expect(page.locator(".govuk-notification-banner")).to_contain_text("User camhs-rep2 created")
     expect(page.get_by_role("row").filter(has_text="camhs-rep2")).to_contain_text("Nadia Begum")
     j.check("users-saved")
+
+    nav.get_by_role("link", name="Hub teams").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hub teams")
+    j.check("teams")
+    page.get_by_role("button", name="Add a team").click()
+    _submit(page, "Save")
+    _expect_error_summary(page, "Enter a code for the team, like team-a", "Enter the team's name")
+    j.check("team-add-errors")
+    page.get_by_label("Code").fill("night")
+    page.get_by_label("Name").fill("Out-of-hours team")
+    _submit(page, "Save")
+    expect(page.get_by_role("row").filter(has_text="Out-of-hours team")).to_contain_text("Active")
+    page.get_by_role("link", name="Change Out-of-hours team").click()
+    page.get_by_label("No", exact=True).check()
+    _submit(page, "Save")
+    expect(page.get_by_role("row").filter(has_text="Out-of-hours team")).to_contain_text("Inactive")
+    j.check("teams-saved")
     j.assert_clean()
 
 
@@ -717,6 +774,10 @@ def test_analyst_and_manager_read_the_reports(decided, start_journey):
     j.sign_in("manager")
     j.goto("/reports/", "performance-manager")
     expect(page.locator("main")).not_to_contain_text("Counts from 1 to 4 are hidden")
+    page.get_by_label("Team", exact=True).select_option(label="MASH Team A")
+    _submit(page, "Show the report")
+    expect(page.locator(".app-report-filters")).to_contain_text("MASH Team A")
+    j.check("performance-team")
     j.goto("/reports/drilldown/?measure=referrals", "drilldown")
     expect(page.locator("main")).to_contain_text(decided.reference)
     j.assert_clean()

@@ -57,10 +57,18 @@ def information_request_answer(request, request_id: int, payload: AnswerIn, resp
     """A representative of the request's agency only: hub staff, who can see the request, get 403;
     representatives of other agencies get 404. `held` needs a summary, `declined` a reason; a second
     answer is a correction and needs `correction_reason`. An answer after the due time is accepted
-    and marked late. Once the hub has decided, the request is closed: 409."""
+    and marked late. Once the hub has decided, the request is closed: 409.
+
+    With `held`, `involvements` may name who in the agency is involved with each child on the
+    referral (`child` is one of `referral.children[].person_id`); they are added to the child's record
+    under the answer's restriction. A correction replaces the involvements earlier versions named.
+    Involvements on another outcome, a child not on the referral, a missing role or start date, an
+    end before the start, or two leads for one child: 422 naming the field (`involvements.0.child`)."""
     target = selectors.request_for_action(user=request.auth, request_id=request_id)
+    body = payload.model_dump()
+    rows = [services.InvolvementInput(**row) for row in body.pop("involvements")]
     answer = services.information_request_answer(
-        user=request.auth, request=target, data=services.AnswerInput(**payload.model_dump())
+        user=request.auth, request=target, data=services.AnswerInput(**body, involvements=rows)
     )
     response["Location"] = reverse("api:request-detail", kwargs={"request_id": target.pk})
     return Status(201, {**presenters.answer(answer), "request_id": target.pk})

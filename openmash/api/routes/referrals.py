@@ -203,7 +203,7 @@ def referral_triage(request, reference: str, payload: TriageIn):
     referral = selectors.referral_for_action(user=request.auth, reference=reference)
     referral = services.referral_triage(
         user=request.auth, referral=referral, rating=payload.rating, rationale=payload.rationale,
-        agency_codes=list(payload.agencies) if payload.agencies is not None else None,
+        agency_codes=list(payload.agencies) if payload.agencies is not None else None, team_code=payload.team,
     )
     asked = sorted(selectors.agencies_asked(referral=referral).values(), key=lambda r: (r.agency.sort_order, r.agency.name))
     return {
@@ -213,6 +213,7 @@ def referral_triage(request, reference: str, payload: TriageIn):
         "rated_at": iso(referral.rated_at),
         "strategy_discussion_required_at": iso(referral.strategy_discussion_required_at),
         "decision_due_at": iso(referral.decision_due_at),
+        "team": referral.team.code if referral.team_id else None,
         "information_requests": [presenters.request_summary(r) for r in asked],
     }
 

@@ -21,6 +21,7 @@ class PerformanceQuery(Schema):
     rating: str = Field("", description="Only these ratings: urgent, red, amber, green (comma-separated)")
     source: str = Field("", description="Only these referral sources (census codes, comma-separated)")
     agency: str = Field("", description="Only referrals on which this agency was asked (its code); its row alone")
+    team: str = Field("", description="Only referrals this hub team is responsible for (its code, active or not)")
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -48,12 +49,12 @@ def reports_performance(request, query: Query[PerformanceQuery]):
     listed in `suppressed`; managers get exact counts. Unknown parameters, bad or missing dates,
     unknown codes: 422 naming the field. Audited."""
     require(can_see_reports(request.auth), "The performance measures are for MASH managers and analysts")
-    allowed = {"from", "to", "rating", "source", "agency"}
+    allowed = {"from", "to", "rating", "source", "agency", "team"}
     unknown = sorted(set(request.GET) - allowed)
     if unknown:
         message = "Unknown query parameter: check its name against the API document (/api/v1/openapi.json)"
         raise InvalidInput(f"{unknown[0]}: {message}", errors={name: [message] for name in unknown})
     flt = build_filter(start=query.from_, end=query.to, ratings=_split(query.rating), sources=_split(query.source),
-                       agency=query.agency)
+                       agency=query.agency, team=query.team)
     report = performance_report(user=request.auth, flt=flt, audit="report.api")
     return presenters.performance_json(report, suppress=reports_suppressed_for(request.auth))

@@ -60,6 +60,15 @@ def test_filters_narrow_the_referrals(api, hub, world):
     assert [a["code"] for a in body["agencies"]] == ["police"]
 
 
+def test_the_team_filter_counts_the_teams_referrals_and_is_echoed(api, hub, world):
+    """The manager rated all six, so they are MASH Team A's (the manager's own team)."""
+    body = api.get("/api/v1/reports/performance", {**Q, "team": "team-a"}, as_="manager").json()
+    assert body["referrals"] == 6 and body["filters"]["team"] == "team-a"
+    body = api.get("/api/v1/reports/performance", {**Q, "team": "team-b"}, as_="manager").json()
+    assert body["referrals"] == 0 and body["children"] == 0
+    assert api.get("/api/v1/reports/performance", Q, as_="manager").json()["filters"]["team"] is None
+
+
 @pytest.mark.parametrize("query, field", [
     ({}, "from"),
     ({"from": "2026-03-01"}, "to"),
@@ -70,6 +79,7 @@ def test_filters_narrow_the_referrals(api, hub, world):
     ({**Q, "rating": "purple"}, "rating"),
     ({**Q, "source": "99"}, "source"),
     ({**Q, "agency": "nobody"}, "agency"),
+    ({**Q, "team": "nobody"}, "team"),
     ({**Q, "surname": "x"}, "surname"),
 ])
 def test_each_bad_input_is_a_422_naming_the_field(api, hub, query, field):

@@ -49,6 +49,22 @@ def test_a_manager_rates_a_referral_and_chooses_agencies(api, hub):
     assert body["strategy_discussion_required_at"] is None
 
 
+def test_the_team_defaults_to_the_managers_own_can_be_chosen_and_an_unknown_one_is_a_422(api, hub):
+    url = "/api/v1/referrals/{}/triage"
+    first, second = make_referral(hub), make_referral(hub)
+    body = api.post(url.format(first.reference), {"rating": "red", "rationale": "DV.", "agencies": ["police"]}, as_="manager").json()
+    assert body["team"] == "team-a"  # the manager's own team
+    body = api.post(url.format(second.reference), {"rating": "red", "rationale": "DV.", "agencies": ["police"], "team": "team-c"},
+                    as_="manager").json()
+    assert body["team"] == "team-c"
+    third = make_referral(hub)
+    refused = problem(api.post(url.format(third.reference), {"rating": "red", "rationale": "DV.", "team": "team-z"}, as_="manager"), 422)
+    assert set(fields(refused)) == {"team"}
+    refused = problem(api.post(url.format(third.reference), {"rating": "red", "rationale": "DV.", "team": ""}, as_="manager"), 422)
+    assert set(fields(refused)) == {"team"}
+    assert Referral.objects.get(pk=third.pk).status == "awaiting_triage"
+
+
 def test_without_agencies_every_active_agency_is_asked(api, hub):
     referral = make_referral(hub)
     body = api.post(f"/api/v1/referrals/{referral.reference}/triage", {"rating": "green", "rationale": "Low level."}, as_="manager").json()

@@ -153,6 +153,9 @@ OPENMASH_HUB_NAME = os.environ.get("OPENMASH_HUB_NAME", "Multi-Agency Safeguardi
 OPENMASH_REFERENCE_PREFIX = os.environ.get("OPENMASH_REFERENCE_PREFIX", "MASH")
 # Reports: counts from 1 to this minus one are hidden from analysts and in their exports (ADR 0015).
 REPORTS_SUPPRESSION_THRESHOLD = int(os.environ.get("REPORTS_SUPPRESSION_THRESHOLD", "5"))
+# Read every stored report block into memory when the web server starts, in the background, so the
+# first report after a restart does not wait for them (ADR 0015, "Reading blocks"). "0" turns it off.
+REPORTS_WARM_ON_START = os.environ.get("REPORTS_WARM_ON_START", "1") != "0"
 OPENMASH_DISPLAY_TIMEZONE = "Europe/London"
 
 # Live boards (docs/adr/0009-live-boards.md): the event stream's heartbeat, and how often each web worker

@@ -8,7 +8,7 @@ the same lists; `test_referral_rules.test_the_quick_hub_is_the_demo_hub` keeps t
 
 from django.contrib.auth.hashers import make_password
 
-from openmash.accounts.models import User
+from openmash.accounts.models import Team, User
 from openmash.agencies.models import Agency
 from openmash.core import demo
 from openmash.referrals.services import clock_policy_ensure_defaults
@@ -28,13 +28,14 @@ def _demo_password_hash() -> str:
 
 def quick_hub() -> dict[str, User]:
     by_code = {a.code: a for a in Agency.objects.bulk_create([Agency(**fields) for fields in demo.demo_agencies()])}
+    teams = {t.code: t for t in Team.objects.bulk_create([Team(**fields) for fields in demo.demo_teams()])}
     password = _demo_password_hash()
     users = User.objects.bulk_create(
         [
             User(
                 username=username, role=role, first_name=first, last_name=last, job_title=title,
                 agency=by_code[code] if code else None, email=f"{username}@demo.openmash.invalid",
-                is_active=True, password=password,
+                is_active=True, password=password, team=teams[demo.TEAM_OF[username]] if username in demo.TEAM_OF else None,
             )
             for username, role, first, last, title, code in demo.demo_accounts()
         ]

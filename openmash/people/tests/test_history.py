@@ -226,7 +226,7 @@ def test_current_involvements_only_with_the_lead_professional_first(hub, freeze)
     # Seen from the day the youth justice order ended, it was still current.
     earlier = person_history(user=hub["practitioner"], person=jayden, on=london(2026, 5, 31, 9))
     assert ended in earlier.involvements
-    assert current_involvements(person_ids=[]) == {}
+    assert current_involvements(user=hub["practitioner"], person_ids=[]) == {}
 
 
 # ------------------------------------------------------------------ who may see what

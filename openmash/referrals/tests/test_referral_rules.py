@@ -345,7 +345,7 @@ def test_only_hub_staff_record_referrals(hub, freeze):
 
 def test_the_quick_hub_is_the_demo_hub(hub):
     """The bulk-built hub these tests use is exactly what conftest's `hub` (the demo seeder) makes."""
-    from openmash.accounts.models import User
+    from openmash.accounts.models import Team, User
     from openmash.agencies.models import Agency
     from openmash.core.demo import DEMO_PASSWORD, ensure_agencies_and_users
     from openmash.referrals.models import ClockPolicy
@@ -354,7 +354,9 @@ def test_the_quick_hub_is_the_demo_hub(hub):
         return (
             list(Agency.objects.order_by("code").values_list("code", "name", "duty_inbox_email", "sort_order", "active")),
             list(User.objects.order_by("username").values_list(
-                "pk", "username", "role", "agency__code", "first_name", "last_name", "job_title", "email", "is_active")),
+                "pk", "username", "role", "agency__code", "first_name", "last_name", "job_title", "email", "is_active",
+                "team__code")),
+            list(Team.objects.order_by("code").values_list("code", "name", "active")),
             list(ClockPolicy.objects.order_by("rating").values_list("rating", "minutes", "basis")),
         )
 

@@ -48,10 +48,10 @@ def root(person_id, merged):
     return person_id
 
 
-def recompute(start: dt.date, end: dt.date, *, now: dt.datetime, ratings=(), sources=(), agency=""):
+def recompute(start: dt.date, end: dt.date, *, now: dt.datetime, ratings=(), sources=(), agency="", team=None):
     merged = dict(Person.objects.filter(merged_into__isnull=False).values_list("id", "merged_into_id"))
     referrals = []
-    for ref in Referral.objects.all():
+    for ref in Referral.objects.select_related("team"):
         day = local_day(ref.received_at)
         if not (start <= day <= end):
             continue
@@ -60,6 +60,8 @@ def recompute(start: dt.date, end: dt.date, *, now: dt.datetime, ratings=(), sou
         if sources and ref.source not in sources:
             continue
         if agency and not InformationRequest.objects.filter(referral=ref, agency__code=agency).exists():
+            continue
+        if team is not None and (ref.team is None or ref.team.code != team):
             continue
         referrals.append(ref)
     ids = {r.pk for r in referrals}

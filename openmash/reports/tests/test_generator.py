@@ -32,7 +32,7 @@ PER_YEAR = 1_500
 
 def _snapshot(first_id: int = 0) -> list[tuple]:
     rows = Referral.objects.filter(pk__gte=first_id).order_by("received_at", "reference").values_list(
-        "reference", "received_at", "source", "rating", "status", "decided_at", "decision_due_at"
+        "reference", "received_at", "source", "rating", "status", "decided_at", "decision_due_at", "team__code"
     )
     people = ReferralPerson.objects.filter(referral_id__gte=first_id).order_by("referral__received_at", "kind", "position").values_list(
         "person__given_name", "person__family_name", "person__date_of_birth", "kind"
@@ -301,3 +301,20 @@ def test_the_command_refuses_a_database_with_referrals_unless_appending(capsys):
     assert after[2024] > before.get(2024, 0)
     with pytest.raises(CommandError, match="--end"):
         call_command("generate_history", referrals=10, seed=1, end="not-a-date", append=True)
+
+
+def test_rated_referrals_have_teams_after_the_hub_had_them(history):
+    """None in the first fifth of the span or while awaiting triage; later, each rated referral has one
+    of the three teams, at about the shares drawn."""
+    from openmash.reports.generator import TEAM_P, TEAMS_FROM
+
+    first, last = (Referral.objects.order_by(f).values_list("received_at", flat=True).first() for f in ("received_at", "-received_at"))
+    assert not Referral.objects.filter(status="awaiting_triage", team__isnull=False).exists()
+    early = Referral.objects.filter(rated_at__lt=first + (last - first) * TEAMS_FROM * 0.95)
+    assert early.exists() and not early.filter(team__isnull=False).exists()
+    late = Referral.objects.exclude(status="awaiting_triage").filter(rated_at__gt=first + (last - first) * TEAMS_FROM * 1.05)
+    assert late.count() > 1_000 and not late.filter(team__isnull=True).exists()
+    shares = collections.Counter(late.values_list("team__code", flat=True))
+    assert sorted(shares) == ["team-a", "team-b", "team-c"]
+    for code, p in zip(["team-a", "team-b", "team-c"], TEAM_P):
+        assert abs(shares[code] / late.count() - p) < 0.05, (code, shares)

@@ -2,13 +2,20 @@
 answers: re-referrals across the 12-month boundary and 29 February, a merge, siblings, late and
 declined answers, an open referral; and blocks that follow every change."""
 
+import contextlib
 import datetime as dt
+import threading
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db.models import Max
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from openmash.accounts.models import Team
+from openmash.accounts.services import team_update
+from openmash.audit.models import AuditEvent
+from openmash.core import clock
 from openmash.core.testing.factories import answer, decide, make_referral
 from openmash.information_requests.models import InformationRequest
 from openmash.people.merging import merge_people
@@ -38,14 +45,21 @@ def child(given, family="Okafor", dob=dt.date(2015, 5, 1), sex="F", postcode="SE
 
 
 def refer(hub, freeze, when, *, children, rating="red", agencies=("police", "health-community"), source="2A",
-          concerns=("neglect",), answers=(), decide_at=None, outcome="nfa"):
+          concerns=("neglect",), answers=(), decide_at=None, outcome="nfa", team=None):
     """A referral received at `when`, rated half an hour later, answered and decided as given.
-    `answers`: (agency code, outcome, minutes after the rating)."""
+    `answers`: (agency code, outcome, minutes after the rating). `team`: a team's code (default: the
+    manager's own, MASH Team A), or "" for none (rated while the hub had no active team)."""
     freeze(when + dt.timedelta(minutes=5))
     referral = make_referral(hub, received_at=when, source=source, children=list(children), adults=[],
                              concern_categories=list(concerns))
     freeze(when + dt.timedelta(minutes=30))
-    referral_triage(user=hub["manager"], referral=referral, rating=rating, rationale="Because.", agency_codes=list(agencies))
+    if team == "":
+        with no_active_teams(hub):
+            referral_triage(user=hub["manager"], referral=referral, rating=rating, rationale="Because.",
+                            agency_codes=list(agencies), team_code="")
+    else:
+        referral_triage(user=hub["manager"], referral=referral, rating=rating, rationale="Because.",
+                        agency_codes=list(agencies), team_code=team)
     for code, result, minutes in answers:
         freeze(when + dt.timedelta(minutes=30 + minutes))
         answer(hub, referral, code, result)
@@ -55,6 +69,19 @@ def refer(hub, freeze, when, *, children, rating="red", agencies=("police", "hea
     return Referral.objects.get(pk=referral.pk)
 
 
+@contextlib.contextmanager
+def no_active_teams(hub):
+    """The hub's teams deactivated (and then reactivated) by the administrator, as before it had teams."""
+    teams = list(Team.objects.filter(active=True))
+    for t in teams:
+        team_update(user=hub["admin"], team=t, name=t.name, active=False)
+    try:
+        yield
+    finally:
+        for t in teams:
+            team_update(user=hub["admin"], team=t, name=t.name, active=True)
+
+
 def kids(referral):
     return list(referral.people.filter(kind="child").order_by("position").values_list("person_id", flat=True))
 
@@ -62,7 +89,7 @@ def kids(referral):
 @pytest.fixture
 def history(hub, freeze):
     r = {}
-    r["a1"] = refer(hub, freeze, at(2023, 2, 28), children=[child("Amara")],
+    r["a1"] = refer(hub, freeze, at(2023, 2, 28), children=[child("Amara")], team="team-b",
                     answers=[("police", "held", 60), ("health-community", "not_known", 300)], decide_at=at(2023, 3, 1, 9, 30))
     a = kids(r["a1"])[0]
     r["a2"] = refer(hub, freeze, at(2024, 2, 29, 11), children=[PersonRef(person_id=a)], rating="amber", source="6",
@@ -71,7 +98,7 @@ def history(hub, freeze):
     r["a3"] = refer(hub, freeze, at(2025, 2, 28, 9), children=[PersonRef(person_id=a)], rating="urgent", source="6",
                     concerns=("cse", "missing"), answers=[("police", "held", 20)], decide_at=at(2025, 2, 28, 15),
                     outcome="strategy_discussion")
-    r["b1"] = refer(hub, freeze, at(2023, 6, 14, 15), children=[child("Bo", "Lee", sex="M")], rating="green",
+    r["b1"] = refer(hub, freeze, at(2023, 6, 14, 15), children=[child("Bo", "Lee", sex="M")], rating="green", team="team-b",
                     answers=[("police", "not_known", 30), ("health-community", "not_known", 40)], decide_at=at(2023, 6, 16, 10))
     b = kids(r["b1"])[0]
     r["b2"] = refer(hub, freeze, at(2024, 6, 15, 10), children=[PersonRef(person_id=b)], rating="green",
@@ -79,7 +106,7 @@ def history(hub, freeze):
     r["c1"] = refer(hub, freeze, at(2023, 6, 15, 16), children=[child("Cy", "Park", sex="M", dob=dt.date(2008, 1, 1))],
                     source="3A", concerns=("cce",), answers=[("police", "held", 10)], decide_at=at(2023, 6, 16, 9))
     c = kids(r["c1"])[0]
-    r["c2"] = refer(hub, freeze, at(2024, 6, 15, 9), children=[PersonRef(person_id=c)], source="3A",
+    r["c2"] = refer(hub, freeze, at(2024, 6, 15, 9), children=[PersonRef(person_id=c)], source="3A", team="team-b",
                     concerns=("cce", "missing"), decide_at=at(2024, 6, 17, 9), outcome="assessment")
     r["d1"] = refer(hub, freeze, at(2024, 8, 1), children=[child("Dee", "Ray"), child("Dan", "Ray", sex="M", dob=dt.date(2012, 2, 29))],
                     concerns=("trafficking", "fgm"), answers=[("health-community", "held", 100)], decide_at=at(2024, 8, 2, 10),
@@ -87,7 +114,7 @@ def history(hub, freeze):
     d = kids(r["d1"])[0]
     r["d2"] = refer(hub, freeze, at(2024, 8, 20), children=[PersonRef(person_id=d)], rating="amber",
                     concerns=("private_fostering",), decide_at=at(2024, 8, 20, 12), outcome="universal")
-    r["e1"] = refer(hub, freeze, at(2024, 3, 10), children=[child("Eve", "Stone")], decide_at=at(2024, 3, 11, 10))
+    r["e1"] = refer(hub, freeze, at(2024, 3, 10), children=[child("Eve", "Stone")], decide_at=at(2024, 3, 11, 10), team="")
     r["e2"] = refer(hub, freeze, at(2024, 9, 10), children=[child("Evie", "Stone")], decide_at=at(2024, 9, 10, 17))
     r["open"] = refer(hub, freeze, at(2025, 3, 5, 10), children=[child("Fin", "Hale", sex="M")],
                       answers=[("police", "held", 15)])
@@ -97,7 +124,8 @@ def history(hub, freeze):
 
 def compare(hub, flt):
     report = performance_report(user=hub["manager"], flt=flt)
-    expected = recompute(flt.start, flt.end, now=NOW, ratings=flt.ratings, sources=flt.sources, agency=flt.agency)
+    expected = recompute(flt.start, flt.end, now=NOW, ratings=flt.ratings, sources=flt.sources, agency=flt.agency,
+                         team=flt.team)
     assert report.referrals == expected["referrals"]
     assert {k: v for k, v in report.by_source if v} == expected["by_source"]
     assert {k: v for k, v in report.by_rating if v} == expected["by_rating"]
@@ -132,10 +160,14 @@ FILTERS = [
     ReportFilter(dt.date(2023, 1, 1), dt.date(2025, 12, 31), ratings=("red", "urgent")),
     ReportFilter(dt.date(2023, 1, 1), dt.date(2025, 12, 31), sources=("6",)),
     ReportFilter(dt.date(2023, 1, 1), dt.date(2025, 12, 31), agency="police"),
+    ReportFilter(dt.date(2023, 1, 1), dt.date(2025, 12, 31), team="team-a"),
+    ReportFilter(dt.date(2023, 1, 1), dt.date(2025, 12, 31), team="team-b"),
+    ReportFilter(dt.date(2023, 1, 1), dt.date(2025, 12, 31), team="team-c"),  # a team with no referrals
+    ReportFilter(dt.date(2024, 1, 1), dt.date(2024, 12, 31), ratings=("red",), agency="police", team="team-a"),
 ]
 
 
-@pytest.mark.parametrize("flt", FILTERS, ids=lambda f: f"{f.start}..{f.end} {f.ratings} {f.sources} {f.agency}")
+@pytest.mark.parametrize("flt", FILTERS, ids=lambda f: f"{f.start}..{f.end} {f.ratings} {f.sources} {f.agency} {f.team}")
 def test_measures_equal_an_independent_recomputation(hub, history, flt):
     compare(hub, flt)
 
@@ -154,6 +186,44 @@ def test_the_known_answers(hub, history):
     assert police.declined == 1 and police.late == 1  # a2's decline at 100 min of a 24 h clock is on time; b2's 50 h answer on a 48 h clock is late
     cse = next(c for c in insight_report(user=hub["manager"], flt=FILTERS[0]).cohorts if c.code == "cse")
     assert cse.child_referrals == 1 and cse.re_referrals.numerator == 1
+
+
+def test_the_known_answers_by_team(hub, history):
+    """Team B has a1, b1 and c2; Team A the rest but e1, which has none. A re-referral counts whatever
+    the team of the earlier referral: a2 (Team A) after a1 (Team B), c2 (Team B) after c1 (Team A)."""
+    team_a, _ = compare(hub, FILTERS[7])
+    team_b, _ = compare(hub, FILTERS[8])
+    assert (team_a.referrals, team_b.referrals) == (8, 3)
+    everyone = performance_report(user=hub["manager"], flt=FILTERS[0])
+    assert everyone.referrals == team_a.referrals + team_b.referrals + 1  # e1, rated before the hub had teams
+    assert team_a.re_referrals.numerator == 3  # a2, a3, d2
+    assert team_b.re_referrals.numerator == 1  # c2
+    none, _ = compare(hub, FILTERS[9])
+    assert none.referrals == 0 and none.children == 0 and all(r.requests == 0 for r in none.agencies)
+
+
+def test_a_team_change_moves_the_referral_in_the_report(hub, history, freeze):
+    """Handing a referral to another team (a re-rating that changes only the team) is audited and
+    rebuilds its month's block, so the next report counts it under the new team."""
+    from openmash.audit.models import AuditEvent
+
+    team_a, team_b = FILTERS[7], FILTERS[8]
+    before_a = performance_report(user=hub["manager"], flt=team_a)
+    before_b = performance_report(user=hub["manager"], flt=team_b)
+    month = facts.month_key(dt.date(2025, 3, 5))
+    token = FactBlock.objects.get(month=month).token
+    freeze(NOW + dt.timedelta(minutes=5))
+    open_ref = Referral.objects.get(pk=history["open"].pk)
+    referral_triage(user=hub["manager"], referral=open_ref, rating=open_ref.rating, rationale="Team B has the family.",
+                    agency_codes=[], team_code="team-b")
+    event = AuditEvent.objects.filter(action="referral.team_change", referral_reference=open_ref.reference).get()
+    assert event.details == {"before": "team-a", "after": "team-b", "reason": "Team B has the family."}
+    freeze(NOW + dt.timedelta(minutes=10))
+    after_a, _ = compare(hub, team_a)
+    after_b, _ = compare(hub, team_b)
+    assert FactBlock.objects.get(month=month).token != token
+    assert (after_a.referrals, after_b.referrals) == (before_a.referrals - 1, before_b.referrals + 1)
+    assert after_b.children == before_b.children + 1
 
 
 def test_a_merge_makes_a_re_referral_and_the_report_follows_it(hub, history, freeze):
@@ -188,6 +258,103 @@ def test_blocks_follow_every_change_and_equal_a_fresh_build(hub, history, freeze
     assert third.__dict__ | {"at": None} == second.__dict__ | {"at": None}
 
 
+@pytest.mark.parametrize("group", [5, 1000], ids=["fetched-in-groups-beside-the-reading", "fetched-at-once"])
+def test_blocks_read_back_by_a_new_process_give_the_same_report(hub, history, monkeypatch, group):
+    """A process with nothing in memory reads the stored blocks (in binary on PostgreSQL, a group at
+    a time by a second thread when there are many) and computes exactly what the process that built
+    them did."""
+    monkeypatch.setattr(facts, "PREFETCH_GROUP", group)
+    flt = FILTERS[0]
+    built = performance_report(user=hub["manager"], flt=flt)
+    stored = dict(FactBlock.objects.values_list("month", "token"))
+    facts.clear_cache()
+    read_back = performance_report(user=hub["manager"], flt=flt)
+    assert dict(FactBlock.objects.values_list("month", "token")) == stored  # read, not rebuilt
+    assert read_back.__dict__ | {"at": None} == built.__dict__ | {"at": None}
+
+
+def test_a_failed_read_of_blocks_is_raised_and_leaves_no_thread_behind(hub, history, monkeypatch):
+    from django.db import connection
+
+    flt = FILTERS[0]
+    performance_report(user=hub["manager"], flt=flt)
+    facts.clear_cache()
+    monkeypatch.setattr(facts, "PREFETCH_GROUP", 5)
+    real, calls = facts._payloads, []
+
+    def failing(months, raw=None):
+        calls.append(months)
+        # PostgreSQL reads 48 months in groups of 5: the third group fails, mid-way through the reading.
+        if len(calls) == (3 if connection.vendor == "postgresql" else 1):
+            raise RuntimeError("the connection went away")
+        return real(months, raw=raw)
+
+    monkeypatch.setattr(facts, "_payloads", failing)
+    with pytest.raises(RuntimeError, match="the connection went away"):
+        performance_report(user=hub["manager"], flt=flt)
+    assert not [t for t in threading.enumerate() if t.name == "report-blocks"]
+    monkeypatch.setattr(facts, "_payloads", real)
+    assert performance_report(user=hub["manager"], flt=flt).referrals > 0  # and the next report works
+
+
+def test_warming_reads_every_stored_block_so_the_first_report_reads_none(hub, history, monkeypatch):
+    flt = FILTERS[0]
+    built = performance_report(user=hub["manager"], flt=flt)
+    facts.clear_cache()
+    assert facts.warm() == FactBlock.objects.count() > 0
+    assert facts.warm() == 0  # nothing more to read
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("a block was read again")
+
+    monkeypatch.setattr(facts, "_payloads", no_reading)
+    again = performance_report(user=hub["manager"], flt=flt)
+    assert again.__dict__ | {"at": None} == built.__dict__ | {"at": None}
+
+
+def test_the_web_server_warms_the_blocks_on_start_unless_told_not_to(settings, monkeypatch):
+    calls = []
+    monkeypatch.setattr(facts, "warm", lambda: calls.append("warm") or 0)
+    settings.REPORTS_WARM_ON_START = False
+    assert facts.warm_on_start() is None
+    settings.REPORTS_WARM_ON_START = True
+    thread = facts.warm_on_start()
+    thread.join(timeout=10)
+    assert calls == ["warm"] and not thread.is_alive()
+
+
+def test_a_report_arriving_during_the_warm_up_waits_for_it_instead_of_reading_beside_it(hub, history, monkeypatch):
+    import time
+
+    flt = FILTERS[0]
+    performance_report(user=hub["manager"], flt=flt)
+    events = []
+
+    def slow_warm():
+        time.sleep(0.3)
+        events.append("warm-up done")
+        return 0
+
+    monkeypatch.setattr(facts, "warm", slow_warm)
+    real_refresh = facts.refresh
+    monkeypatch.setattr(facts, "refresh", lambda: events.append("report reads") or real_refresh())
+    thread = facts.warm_in_background()
+    performance_report(user=hub["manager"], flt=flt)
+    thread.join()
+    assert events == ["warm-up done", "report reads"]
+
+
+def test_block_payloads_are_stored_uncompressed_on_postgresql(db):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL storage setting: SQLite has none")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT attstorage FROM pg_attribute WHERE attrelid = 'reports_factblock'::regclass "
+                       "AND attname = 'payload'")
+        assert cursor.fetchone()[0] == "e"  # EXTERNAL: out of line, not compressed
+
+
 def test_a_block_built_before_a_change_is_not_trusted(hub, history, freeze):
     """The month's block is rebuilt after a late answer even when the report was read in between."""
     flt = FILTERS[0]
@@ -200,6 +367,63 @@ def test_a_block_built_before_a_change_is_not_trusted(hub, history, freeze):
     report = performance_report(user=hub["manager"], flt=flt)
     assert FactBlock.objects.get(month=month).token != token
     assert next(r for r in report.agencies if r.code == "health-community").late == 3  # a1 and a2 late already; this one at 15:00 on a 14:30 clock
+
+
+def test_a_block_built_after_a_change_is_trusted_at_once(hub, history, freeze):
+    """A block started after a change saw it: the next report, a second later, reads it as it is
+    (a busy hub does not rebuild the current month on every report)."""
+    flt = FILTERS[0]
+    performance_report(user=hub["manager"], flt=flt)
+    month = facts.month_key(dt.date(2025, 3, 5))
+    freeze(NOW + dt.timedelta(hours=3))
+    answer(hub, history["open"], "health-community", "held")
+    freeze(NOW + dt.timedelta(hours=3, seconds=1))
+    performance_report(user=hub["manager"], flt=flt)
+    rebuilt = FactBlock.objects.get(month=month).token
+    freeze(NOW + dt.timedelta(hours=3, seconds=2))
+    performance_report(user=hub["manager"], flt=flt)
+    assert FactBlock.objects.get(month=month).token == rebuilt
+
+
+def _reserve_audit_ids(n: int) -> list[int]:
+    """Ids handed out now, as to transactions that have not committed yet."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(pg_get_serial_sequence('audit_auditevent', 'id')) FROM generate_series(1, %s)", [n])
+            return [row[0] for row in cursor.fetchall()]
+    newest = AuditEvent.objects.aggregate(m=Max("id"))["m"] or 0
+    return list(range(newest + 1, newest + 1 + n))
+
+
+def _audit_row(event_id: int, action: str, reference: str = ""):
+    AuditEvent.objects.create(id=event_id, action=action, referral_reference=reference, actor_username="late-writer",
+                              object_type="referral", occurred_at=clock.now())
+
+
+def test_a_change_that_commits_after_a_block_was_started_with_a_lower_id_makes_it_stale(hub, history, freeze):
+    """Audit ids are handed out before commit: a change may become visible after an event with a higher
+    id and after a block was built. The block knew that id was not visible yet, so it is rebuilt."""
+    flt = FILTERS[0]
+    referral = history["open"]
+    month = facts.month_key(clock.to_local(referral.received_at).date())
+    performance_report(user=hub["manager"], flt=flt)
+    freeze(NOW + dt.timedelta(hours=5))
+    in_flight, later = _reserve_audit_ids(2)
+    _audit_row(later, "referral.view", referral.reference)  # a later event is visible first
+    FactBlock.objects.filter(month=month).delete()  # the month's block is built now, with `in_flight` unseen
+    before = performance_report(user=hub["manager"], flt=flt)
+    assert in_flight in FactBlock.objects.get(month=month).unseen_audit_ids
+    token = FactBlock.objects.get(month=month).token
+    # The in-flight transaction commits: the referral is re-rated, and its audit row (the lower id) appears.
+    Referral.objects.filter(pk=referral.pk).update(rating="urgent")
+    _audit_row(in_flight, "referral.rerate", referral.reference)
+    freeze(NOW + dt.timedelta(hours=5, seconds=3))
+    after = performance_report(user=hub["manager"], flt=flt)
+    assert FactBlock.objects.get(month=month).token != token
+    was, now = dict(before.by_rating), dict(after.by_rating)
+    assert (now["red"], now["urgent"]) == (was["red"] - 1, was["urgent"] + 1)
 
 
 def test_re_referral_window_is_the_same_date_a_year_earlier():

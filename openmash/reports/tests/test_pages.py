@@ -151,6 +151,45 @@ def test_a_filter_narrows_the_report_and_is_kept_in_the_download_links(client, h
 
 
 @pytest.mark.django_db
+def test_a_team_filter_narrows_the_report_is_named_and_kept_in_links_drill_down_and_exports(client, hub, world):
+    """The first two referrals were rated by the manager, so they are MASH Team A's (the manager's
+    team); the other two await triage and have no team. Team B has none: it lists nothing."""
+    from openpyxl import load_workbook
+
+    client.force_login(hub["manager"])
+    body = _text(client.get(_url("reports:performance", team="team-a")))
+    assert re.search(r'<dt class="govuk-summary-list__key">\s*Team\s*</dt>\s*<dd class="govuk-summary-list__value">\s*MASH Team A', body)
+    assert _cells(body, "2A – Schools")[:2] == ["1", "50.0%"]
+    assert "team=team-a" in body
+    assert AuditEvent.objects.filter(action="report.view").latest("pk").details["team"] == "team-a"
+    drill = _text(client.get(_url("reports:drilldown", team="team-a")))
+    assert "2 referrals" in drill
+    assert world["first"].reference in drill and world["second"].reference in drill and world["third"].reference not in drill
+    rows = _csv_rows(client.get(_url("reports:export-csv", table="by_source", team="team-a")))
+    assert rows["Total"] == ["2", "100.0%"]
+    book = load_workbook(io.BytesIO(client.get(_url("reports:export-xlsx", team="team-a")).content))
+    about = [tuple(c for c in row if c is not None) for row in book["About"].iter_rows(values_only=True)]
+    assert ("Team", "MASH Team A") in about
+    insight = _text(client.get(_url("reports:insight", team="team-b")))
+    assert _cells(insight, "Child sexual exploitation")[:1] == ["0"]
+
+
+@pytest.mark.django_db
+def test_the_team_filter_offers_every_team_inactive_ones_too(client, hub, world):
+    from openmash.accounts.models import Team
+    from openmash.accounts.services import team_update
+
+    team_update(user=hub["admin"], team=Team.objects.get(code="team-c"), name="MASH Team C", active=False)
+    client.force_login(hub["manager"])
+    body = _text(client.get(_url("reports:performance")))
+    select = re.search(r'<select class="govuk-select[^"]*" id="team" name="team"[^>]*>(.*?)</select>', body).group(1)
+    options = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', select)
+    assert options == [("", "All teams"), ("team-a", "MASH Team A"), ("team-b", "MASH Team B"),
+                       ("team-c", "MASH Team C (inactive)")]
+    assert client.get(_url("reports:performance", team="team-c")).status_code == 200
+
+
+@pytest.mark.django_db
 def test_hotspots_count_children_by_district_and_sector_with_suppression_for_the_analyst(client, hub, world):
     client.force_login(hub["manager"])
     body = _text(client.get(_url("reports:hotspots")))
@@ -200,6 +239,7 @@ BAD_FILTERS = [
     ("unknown_rating", {"rating": "purple"}, "rating", "Select ratings from the list"),
     ("unknown_source", {"source": "99Z"}, "source", "Select a referral source from the list"),
     ("unknown_agency", {"agency": "mi5"}, "agency", "Select an agency from the list"),
+    ("unknown_team", {"team": "team-z"}, "team", "Select a team from the list"),
     ("unknown_grain", {"grain": "fortnight"}, "grain", "Select day, week, month or automatic"),
     ("days_over_two_years", {"from": "2024-01-01", "to": "2026-01-01", "grain": "day"}, "grain", "Choose week or month"),
 ]
