@@ -72,6 +72,37 @@ def _postgres(url: str, name: str, *, fresh: bool):
     return urlunsplit(parts._replace(path="/" + name)), existed, drop
 
 
+def scratch_environment(args, name: str):
+    """Where a benchmark keeps its scratch data, and the environment Django then starts in.
+
+    The data directory is --data-dir, or (with --reuse) `name` in the temporary directory, or a fresh
+    temporary one removed at the end. OPENMASH_VAR_DIR points at it and the local settings are used;
+    with --database-url the scratch database is `--database-name` on that server, otherwise SQLite in
+    the directory (its files removed first unless --reuse). Returns (data_dir, the temporary directory
+    or None, drop() for the PostgreSQL database or None, whether the database was there already).
+    """
+    tmp = None
+    if args.data_dir or args.reuse:
+        data_dir = Path(args.data_dir or Path(tempfile.gettempdir()) / name)
+        data_dir.mkdir(parents=True, exist_ok=True)
+    else:
+        tmp = tempfile.TemporaryDirectory(prefix=f"{name}-")
+        data_dir = Path(tmp.name)
+    os.environ["OPENMASH_VAR_DIR"] = str(data_dir)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "openmash.config.settings.local"
+    os.environ["DJANGO_DEBUG"] = "0"
+    os.environ["LOG_LEVEL"] = "WARNING"
+    if args.database_url:
+        os.environ["DATABASE_URL"], existed, drop = _postgres(args.database_url, args.database_name, fresh=not args.reuse)
+        return data_dir, tmp, drop, existed
+    os.environ["DATABASE_URL"] = ""
+    sqlite_file = data_dir / "openmash.sqlite3"
+    if not args.reuse and sqlite_file.exists():
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{sqlite_file}{suffix}").unlink(missing_ok=True)
+    return data_dir, tmp, None, sqlite_file.exists()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default="", help="a PostgreSQL server to use instead of SQLite")
@@ -89,30 +120,8 @@ def main():
     if args.seed in SEEN_DATA_SEEDS or args.query_seed in SEEN_QUERY_SEEDS or args.seed == args.query_seed:
         parser.error("that seed was seen while building or tuning the matcher: measuring on it would flatter the result")
 
-    tmp = None
-    if args.data_dir or args.reuse:
-        data_dir = Path(args.data_dir or Path(tempfile.gettempdir()) / "openmash-bench-people")
-        data_dir.mkdir(parents=True, exist_ok=True)
-    else:
-        tmp = tempfile.TemporaryDirectory(prefix="openmash-bench-people-")
-        data_dir = Path(tmp.name)
-    drop = None
-    existed = False
-    os.environ["OPENMASH_VAR_DIR"] = str(data_dir)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "openmash.config.settings.local"
-    os.environ["DJANGO_DEBUG"] = "0"
-    os.environ["LOG_LEVEL"] = "WARNING"
-    if args.database_url:
-        os.environ["DATABASE_URL"], existed, drop = _postgres(args.database_url, args.database_name, fresh=not args.reuse)
-        truth = data_dir / f"truth-pg-{args.count}-{args.seed}.csv"
-    else:
-        os.environ["DATABASE_URL"] = ""
-        sqlite_file = data_dir / "openmash.sqlite3"
-        if not args.reuse and sqlite_file.exists():
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{sqlite_file}{suffix}").unlink(missing_ok=True)
-        existed = sqlite_file.exists()
-        truth = data_dir / f"truth-{args.count}-{args.seed}.csv"
+    data_dir, tmp, drop, existed = scratch_environment(args, "openmash-bench-people")
+    truth = data_dir / (f"truth-pg-{args.count}-{args.seed}.csv" if args.database_url else f"truth-{args.count}-{args.seed}.csv")
 
     import django
 

@@ -27,7 +27,6 @@ import os
 import resource
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -35,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from bench_people_search import _postgres  # noqa: E402
+from bench_people_search import scratch_environment  # noqa: E402
 
 
 def main():
@@ -50,26 +49,7 @@ def main():
     parser.add_argument("--only", default="", help="comma-separated page names to run (default: all)")
     args = parser.parse_args()
 
-    tmp = None
-    if args.data_dir or args.reuse:
-        data_dir = Path(args.data_dir or Path(tempfile.gettempdir()) / "openmash-bench-reports")
-        data_dir.mkdir(parents=True, exist_ok=True)
-    else:
-        tmp = tempfile.TemporaryDirectory(prefix="openmash-bench-reports-")
-        data_dir = Path(tmp.name)
-    drop = None
-    os.environ["OPENMASH_VAR_DIR"] = str(data_dir)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "openmash.config.settings.local"
-    os.environ["DJANGO_DEBUG"] = "0"
-    os.environ["LOG_LEVEL"] = "WARNING"
-    if args.database_url:
-        os.environ["DATABASE_URL"], existed, drop = _postgres(args.database_url, args.database_name, fresh=not args.reuse)
-    else:
-        os.environ["DATABASE_URL"] = ""
-        sqlite_file = data_dir / "openmash.sqlite3"
-        if not args.reuse and sqlite_file.exists():
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{sqlite_file}{suffix}").unlink(missing_ok=True)
+    data_dir, tmp, drop, _existed = scratch_environment(args, "openmash-bench-reports")
 
     import django
 

@@ -227,13 +227,13 @@ def _replace_involvements(*, user, request: InformationRequest, answer: Informat
     replaced = sorted(earlier.values_list("pk", flat=True))
     if replaced:
         Involvement.objects.filter(pk__in=replaced).update(replaced_by=answer)
-    answer.named_involvements = [
-        Involvement.objects.create(
+    answer.named_involvements = Involvement.objects.bulk_create([
+        Involvement(
             person_id=row.child, agency_id=request.agency_id, service=row.service,
             practitioner_name=row.practitioner_name, practitioner_contact=row.practitioner_contact,
             role=row.role, is_lead=row.is_lead, start_date=row.start_date, end_date=row.end_date,
             source=InvolvementSource.REFERRAL_ANSWER, answer=answer, created_by=user,
         )
         for row in rows
-    ]
+    ])  # one INSERT for up to MAX_INVOLVEMENTS rows
     return replaced
